@@ -1,0 +1,64 @@
+#pragma once
+// Typed exceptions thrown by library code. Only main() turns them into a message and one of
+// the exit codes documented in DESIGN.md, so every module reports failures the same way.
+#include <stdexcept>
+#include <string>
+
+namespace dtrain {
+
+// Documented process exit codes (DESIGN.md, "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRuntime = 1,
+  kExitUsage = 2,
+  kExitBadInput = 3,
+  kExitStopped = 75,
+};
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  virtual int exit_code() const { return kExitRuntime; }
+};
+
+// A command-line option or configuration value is invalid (exit 2).
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitUsage; }
+};
+
+// A data set file is missing or malformed (exit 3).
+class DataError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitBadInput; }
+};
+
+// A model spec file is malformed or describes an impossible network (exit 3).
+class ModelError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitBadInput; }
+};
+
+// A checkpoint cannot be read or written (exit 3).
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitBadInput; }
+};
+
+// Communication between ranks failed (exit 1).
+class CommError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Training diverged or another runtime failure (exit 1).
+class TrainingError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace dtrain
