@@ -42,7 +42,8 @@ class Rng {
 
   // Uniform integer in [0, n) without modulo bias worth caring about (n << 2^64).
   std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next_u64()) * n) >> 64);
+    __extension__ using Wide = unsigned __int128;  // GCC/Clang extension; -Wpedantic knows
+    return static_cast<std::uint64_t>((static_cast<Wide>(next_u64()) * n) >> 64);
   }
 
   // Standard normal via Box-Muller (one value per call; simple and deterministic).

@@ -1,0 +1,84 @@
+#include "nn/activation.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dtrain::nn {
+
+Activation::Activation(std::string name, ActivationKind kind, float alpha)
+    : Layer(std::move(name)), kind_(kind), alpha_(alpha) {}
+
+std::string Activation::type() const {
+  switch (kind_) {
+    case ActivationKind::kRelu: return "relu";
+    case ActivationKind::kLeakyRelu: return "leaky_relu";
+    case ActivationKind::kSigmoid: return "sigmoid";
+    case ActivationKind::kTanh: return "tanh";
+  }
+  return "activation";
+}
+
+Shape Activation::setup(const Shape& input, ParamArena&) { return input; }
+
+void Activation::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  y.resize(x.shape());
+  const float* in = x.data();
+  float* out = y.data();
+  const std::size_t n = x.numel();
+  switch (kind_) {
+    case ActivationKind::kRelu:
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      break;
+    case ActivationKind::kLeakyRelu:
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : alpha_ * in[i];
+      break;
+    case ActivationKind::kSigmoid:
+      for (std::size_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+      break;
+    case ActivationKind::kTanh:
+      for (std::size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+      break;
+  }
+}
+
+void Activation::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  dx->resize(x.shape());
+  const float* in = x.data();
+  const float* out = y.data();
+  const float* d = dy.data();
+  float* g = dx->data();
+  const std::size_t n = x.numel();
+  switch (kind_) {
+    case ActivationKind::kRelu:
+      for (std::size_t i = 0; i < n; ++i) g[i] = out[i] > 0.0f ? d[i] : 0.0f;
+      break;
+    case ActivationKind::kLeakyRelu:
+      for (std::size_t i = 0; i < n; ++i) g[i] = in[i] > 0.0f ? d[i] : alpha_ * d[i];
+      break;
+    case ActivationKind::kSigmoid:
+      for (std::size_t i = 0; i < n; ++i) g[i] = d[i] * out[i] * (1.0f - out[i]);
+      break;
+    case ActivationKind::kTanh:
+      for (std::size_t i = 0; i < n; ++i) g[i] = d[i] * (1.0f - out[i] * out[i]);
+      break;
+  }
+}
+
+Shape Flatten::setup(const Shape& input, ParamArena&) {
+  features_ = input.numel();
+  return Shape{features_};
+}
+
+void Flatten::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  y.resize(Shape{x.shape()[0], features_});
+  std::copy_n(x.data(), x.numel(), y.data());
+}
+
+void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  dx->resize(x.shape());
+  std::copy_n(dy.data(), dy.numel(), dx->data());
+}
+
+}  // namespace dtrain::nn

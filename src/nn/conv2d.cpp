@@ -1,0 +1,86 @@
+#include "nn/conv2d.h"
+
+#include <algorithm>
+
+#include "tensor/blas.h"
+
+namespace dtrain::nn {
+
+using tensor::gemm;
+using tensor::Trans;
+
+Conv2D::Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init)
+    : Layer(std::move(name)), filters_(filters), init_(init) {
+  geometry_.kernel = kernel;
+  geometry_.stride = stride;
+  geometry_.padding = padding;
+}
+
+Shape Conv2D::setup(const Shape& input, ParamArena& arena) {
+  auto& g = geometry_;
+  if (filters_ <= 0 || g.kernel <= 0 || g.stride <= 0 || g.padding < 0) {
+    throw shape_error("filters, kernel and stride must be positive and padding >= 0 (got filters " +
+                      std::to_string(filters_) + ", kernel " + std::to_string(g.kernel) +
+                      ", stride " + std::to_string(g.stride) + ", padding " +
+                      std::to_string(g.padding) + ")");
+  }
+  if (input.rank() != 3) {
+    throw shape_error("expects an image input [height, width, channels], got " + input.to_string());
+  }
+  g.height = static_cast<int>(input[0]);
+  g.width = static_cast<int>(input[1]);
+  g.channels = static_cast<int>(input[2]);
+  if (g.height + 2 * g.padding < g.kernel || g.width + 2 * g.padding < g.kernel) {
+    throw shape_error("kernel " + std::to_string(g.kernel) + " does not fit the padded input " +
+                      input.to_string());
+  }
+  arena_ = &arena;
+  weight_slot_ = arena.declare(name() + ".weight",
+                               Shape{std::size_t(filters_), std::size_t(g.patch_size())});
+  bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
+  return Shape{std::size_t(g.out_height()), std::size_t(g.out_width()), std::size_t(filters_)};
+}
+
+void Conv2D::init_params(Rng& rng) {
+  const int receptive = geometry_.kernel * geometry_.kernel;
+  init_weights(init_, arena_->param(weight_slot_), receptive * geometry_.channels,
+               receptive * filters_, rng);
+}
+
+void Conv2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const auto& g = geometry_;
+  const int batch = static_cast<int>(x.shape()[0]);
+  const int rows = batch * g.patches();
+  cols_.resize(Shape{std::size_t(rows), std::size_t(g.patch_size())});
+  tensor::im2col(g, batch, x.data(), cols_.data());
+  y.resize(Shape{std::size_t(batch), std::size_t(g.out_height()), std::size_t(g.out_width()),
+                 std::size_t(filters_)});
+  const float* b = arena_->param(bias_slot_).data();
+  for (int r = 0; r < rows; ++r) std::copy_n(b, filters_, y.data() + std::size_t(r) * filters_);
+  gemm(Trans::kNo, Trans::kYes, rows, filters_, g.patch_size(), 1.0f, cols_.data(), g.patch_size(),
+       arena_->param(weight_slot_).data(), g.patch_size(), 1.0f, y.data(), filters_);
+}
+
+void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  const auto& g = geometry_;
+  const int batch = static_cast<int>(x.shape()[0]);
+  const int rows = batch * g.patches();
+  float* dw = arena_->grad(weight_slot_).data();
+  float* db = arena_->grad(bias_slot_).data();
+  gemm(Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, 1.0f, dy.data(), filters_,
+       cols_.data(), g.patch_size(), 1.0f, dw, g.patch_size());
+  for (int r = 0; r < rows; ++r) {
+    const float* row = dy.data() + std::size_t(r) * filters_;
+    for (int f = 0; f < filters_; ++f) db[f] += row[f];
+  }
+  if (dx) {
+    cols_grad_.resize(cols_.shape());
+    gemm(Trans::kNo, Trans::kNo, rows, g.patch_size(), filters_, 1.0f, dy.data(), filters_,
+         arena_->param(weight_slot_).data(), g.patch_size(), 0.0f, cols_grad_.data(),
+         g.patch_size());
+    dx->resize(x.shape());
+    tensor::col2im(g, batch, cols_grad_.data(), dx->data());
+  }
+}
+
+}  // namespace dtrain::nn

@@ -1,0 +1,32 @@
+#pragma once
+#include "nn/init.h"
+#include "nn/layer.h"
+#include "tensor/im2col.h"
+
+namespace dtrain::nn {
+
+// 2-D convolution over NHWC images: im2col of the whole batch, then one GEMM against
+// W [filters, K*K*C], so no per-sample loop wraps small GEMMs.
+class Conv2D final : public Layer {
+ public:
+  Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init);
+  std::string type() const override { return "conv2d"; }
+  Shape setup(const Shape& input, ParamArena& arena) override;
+  void init_params(Rng& rng) override;
+  void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+  double forward_flops_per_sample() const override {
+    return 2.0 * geometry_.patches() * geometry_.patch_size() * filters_;
+  }
+
+ private:
+  int filters_;
+  tensor::ConvGeometry geometry_;
+  InitScheme init_;
+  ParamArena* arena_ = nullptr;
+  std::size_t weight_slot_ = 0, bias_slot_ = 0;
+  Tensor cols_;       // im2col of the last forward input, reused by backward
+  Tensor cols_grad_;
+};
+
+}  // namespace dtrain::nn

@@ -1,0 +1,60 @@
+#include "nn/dense.h"
+
+#include <algorithm>
+
+#include "tensor/blas.h"
+
+namespace dtrain::nn {
+
+using tensor::gemm;
+using tensor::Trans;
+
+Dense::Dense(std::string name, int units, InitScheme init)
+    : Layer(std::move(name)), units_(units), init_(init) {}
+
+Shape Dense::setup(const Shape& input, ParamArena& arena) {
+  if (units_ <= 0) throw shape_error("units must be positive, got " + std::to_string(units_));
+  if (input.rank() != 1) {
+    throw shape_error("expects a flat input (add a flatten layer before it), got " +
+                      input.to_string());
+  }
+  inputs_ = static_cast<int>(input[0]);
+  arena_ = &arena;
+  weight_slot_ = arena.declare(name() + ".weight", Shape{std::size_t(units_), std::size_t(inputs_)});
+  bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(units_)});
+  return Shape{std::size_t(units_)};
+}
+
+void Dense::init_params(Rng& rng) {
+  init_weights(init_, arena_->param(weight_slot_), inputs_, units_, rng);
+}
+
+void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const int batch = static_cast<int>(x.shape()[0]);
+  y.resize(Shape{std::size_t(batch), std::size_t(units_)});
+  const float* w = arena_->param(weight_slot_).data();
+  const float* b = arena_->param(bias_slot_).data();
+  // Start from the bias in every row and let the GEMM accumulate onto it.
+  for (int i = 0; i < batch; ++i) std::copy_n(b, units_, y.data() + std::size_t(i) * units_);
+  gemm(Trans::kNo, Trans::kYes, batch, units_, inputs_, 1.0f, x.data(), inputs_, w, inputs_, 1.0f,
+       y.data(), units_);
+}
+
+void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  const int batch = static_cast<int>(x.shape()[0]);
+  float* dw = arena_->grad(weight_slot_).data();
+  float* db = arena_->grad(bias_slot_).data();
+  gemm(Trans::kYes, Trans::kNo, units_, inputs_, batch, 1.0f, dy.data(), units_, x.data(), inputs_,
+       1.0f, dw, inputs_);
+  for (int i = 0; i < batch; ++i) {
+    const float* row = dy.data() + std::size_t(i) * units_;
+    for (int j = 0; j < units_; ++j) db[j] += row[j];
+  }
+  if (dx) {
+    dx->resize(x.shape());
+    gemm(Trans::kNo, Trans::kNo, batch, inputs_, units_, 1.0f, dy.data(), units_,
+         arena_->param(weight_slot_).data(), inputs_, 0.0f, dx->data(), inputs_);
+  }
+}
+
+}  // namespace dtrain::nn

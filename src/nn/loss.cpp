@@ -1,0 +1,56 @@
+#include "nn/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace dtrain::nn {
+
+ClassificationStats softmax_cross_entropy(const tensor::Tensor& logits,
+                                          std::span<const std::int32_t> labels, double normalizer,
+                                          tensor::Tensor* dlogits) {
+  const std::size_t n = logits.shape()[0];
+  const std::size_t classes = logits.shape()[1];
+  if (labels.size() != n) throw std::invalid_argument("softmax_cross_entropy: label count");
+  if (dlogits) dlogits->resize(logits.shape());
+  const float scale = static_cast<float>(1.0 / normalizer);
+  ClassificationStats stats;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* z = logits.data() + i * classes;
+    const std::size_t label = static_cast<std::size_t>(labels[i]);
+    const std::size_t best = std::max_element(z, z + classes) - z;
+    const float zmax = z[best];
+    double sum = 0.0;
+    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c] - zmax));
+    const double log_sum = std::log(sum);
+    // -log softmax(z)_label = log sum exp(z - zmax) - (z_label - zmax): no overflow.
+    stats.loss_sum += log_sum - static_cast<double>(z[label] - zmax);
+    stats.correct += best == label ? 1 : 0;
+    if (dlogits) {
+      float* g = dlogits->data() + i * classes;
+      const double inv = 1.0 / sum;
+      for (std::size_t c = 0; c < classes; ++c) {
+        const float p = static_cast<float>(std::exp(static_cast<double>(z[c] - zmax)) * inv);
+        g[c] = (p - (c == label ? 1.0f : 0.0f)) * scale;
+      }
+    }
+  }
+  return stats;
+}
+
+double mse(const tensor::Tensor& y, std::span<const float> target, double normalizer,
+           tensor::Tensor* dy) {
+  const std::size_t n = y.numel();
+  if (target.size() != n) throw std::invalid_argument("mse: target size");
+  if (dy) dy->resize(y.shape());
+  const float scale = static_cast<float>(1.0 / normalizer);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float diff = y[i] - target[i];
+    sum += static_cast<double>(diff) * diff;
+    if (dy) (*dy)[i] = diff * scale;
+  }
+  return sum;
+}
+
+}  // namespace dtrain::nn

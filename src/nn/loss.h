@@ -1,0 +1,29 @@
+#pragma once
+// Losses return SUMS over the local examples and write gradients already divided by the
+// GLOBAL batch size. Summing gradients over ranks then gives exactly the gradient of the
+// mean loss over the global batch, so np=1 and np=P compute the same step (DESIGN.md).
+#include <cstdint>
+#include <span>
+
+#include "tensor/tensor.h"
+
+namespace dtrain::nn {
+
+struct ClassificationStats {
+  double loss_sum = 0.0;  // sum of per-example cross-entropy
+  std::int64_t correct = 0;
+};
+
+// Fused, numerically stable softmax + cross-entropy on logits [n, classes]. dlogits may be
+// null (evaluation); otherwise it is resized to logits' shape and holds
+// (softmax - onehot) / normalizer.
+ClassificationStats softmax_cross_entropy(const tensor::Tensor& logits,
+                                          std::span<const std::int32_t> labels, double normalizer,
+                                          tensor::Tensor* dlogits);
+
+// L = 1/(2*normalizer) * sum (y - target)^2; returns sum (y - target)^2 over all elements.
+// dy (optional) = (y - target) / normalizer.
+double mse(const tensor::Tensor& y, std::span<const float> target, double normalizer,
+           tensor::Tensor* dy);
+
+}  // namespace dtrain::nn

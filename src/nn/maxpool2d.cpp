@@ -1,0 +1,82 @@
+#include "nn/maxpool2d.h"
+
+#include <algorithm>
+
+namespace dtrain::nn {
+
+MaxPool2D::MaxPool2D(std::string name, int kernel, int stride)
+    : Layer(std::move(name)), kernel_(kernel), stride_(stride > 0 ? stride : kernel) {}
+
+Shape MaxPool2D::setup(const Shape& input, ParamArena&) {
+  if (kernel_ <= 0) throw shape_error("kernel must be positive, got " + std::to_string(kernel_));
+  if (input.rank() != 3) {
+    throw shape_error("expects an image input [height, width, channels], got " + input.to_string());
+  }
+  height_ = static_cast<int>(input[0]);
+  width_ = static_cast<int>(input[1]);
+  channels_ = static_cast<int>(input[2]);
+  if (height_ < kernel_ || width_ < kernel_) {
+    throw shape_error("kernel " + std::to_string(kernel_) + " is larger than the input " +
+                      input.to_string());
+  }
+  // Windows that would hang over the edge are dropped (floor), as in Keras and PyTorch.
+  out_height_ = (height_ - kernel_) / stride_ + 1;
+  out_width_ = (width_ - kernel_) / stride_ + 1;
+  return Shape{std::size_t(out_height_), std::size_t(out_width_), std::size_t(channels_)};
+}
+
+void MaxPool2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
+  const std::size_t batch = x.shape()[0];
+  const std::size_t in_sample = std::size_t(height_) * width_ * channels_;
+  const std::size_t out_sample = std::size_t(out_height_) * out_width_ * channels_;
+  y.resize(Shape{batch, std::size_t(out_height_), std::size_t(out_width_), std::size_t(channels_)});
+  argmax_.resize(batch * out_sample);
+  const int c_n = channels_;
+  for (std::size_t b = 0; b < batch; ++b) {
+    const float* in = x.data() + b * in_sample;
+    float* out = y.data() + b * out_sample;
+    std::uint32_t* arg = argmax_.data() + b * out_sample;
+    for (int oh = 0; oh < out_height_; ++oh) {
+      for (int ow = 0; ow < out_width_; ++ow) {
+        const std::size_t o = (std::size_t(oh) * out_width_ + ow) * c_n;
+        const std::uint32_t first =
+            static_cast<std::uint32_t>((std::size_t(oh * stride_) * width_ + ow * stride_) * c_n);
+        for (int c = 0; c < c_n; ++c) {
+          out[o + c] = in[first + c];
+          arg[o + c] = first + c;
+        }
+        for (int kh = 0; kh < kernel_; ++kh) {
+          for (int kw = 0; kw < kernel_; ++kw) {
+            if (kh == 0 && kw == 0) continue;
+            const std::uint32_t base = static_cast<std::uint32_t>(
+                (std::size_t(oh * stride_ + kh) * width_ + ow * stride_ + kw) * c_n);
+            for (int c = 0; c < c_n; ++c) {
+              const float v = in[base + c];
+              const bool larger = v > out[o + c];
+              out[o + c] = larger ? v : out[o + c];
+              arg[o + c] = larger ? base + c : arg[o + c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void MaxPool2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
+  if (!dx) return;
+  const std::size_t batch = x.shape()[0];
+  const std::size_t in_sample = std::size_t(height_) * width_ * channels_;
+  const std::size_t out_sample = std::size_t(out_height_) * out_width_ * channels_;
+  dx->resize(x.shape());
+  dx->fill(0.0f);
+  for (std::size_t b = 0; b < batch; ++b) {
+    float* g = dx->data() + b * in_sample;
+    const float* d = dy.data() + b * out_sample;
+    const std::uint32_t* arg = argmax_.data() + b * out_sample;
+    // += rather than =: overlapping windows (stride < kernel) can pick the same input twice.
+    for (std::size_t i = 0; i < out_sample; ++i) g[arg[i]] += d[i];
+  }
+}
+
+}  // namespace dtrain::nn

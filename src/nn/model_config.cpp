@@ -1,0 +1,54 @@
+#include "nn/model_config.h"
+
+#include "nn/activation.h"
+#include "nn/conv2d.h"
+#include "nn/dense.h"
+#include "nn/maxpool2d.h"
+
+namespace dtrain::nn {
+
+namespace {
+
+std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name) {
+  auto init = [&] { return parse_init_scheme(c.init, name); };
+  if (c.type == "dense") return std::make_unique<Dense>(name, c.units, init());
+  if (c.type == "conv2d") {
+    return std::make_unique<Conv2D>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
+                                    c.padding, init());
+  }
+  if (c.type == "maxpool2d") return std::make_unique<MaxPool2D>(name, c.kernel, c.stride);
+  if (c.type == "flatten") return std::make_unique<Flatten>(name);
+  if (c.type == "relu") return std::make_unique<Activation>(name, ActivationKind::kRelu);
+  if (c.type == "leaky_relu") {
+    return std::make_unique<Activation>(name, ActivationKind::kLeakyRelu,
+                                        c.alpha != 0.0f ? c.alpha : 0.01f);
+  }
+  if (c.type == "sigmoid") return std::make_unique<Activation>(name, ActivationKind::kSigmoid);
+  if (c.type == "tanh") return std::make_unique<Activation>(name, ActivationKind::kTanh);
+  throw ModelError("layer '" + name + "': unknown type '" + c.type +
+                   "' (expected conv2d, maxpool2d, flatten, dense, relu, leaky_relu, sigmoid "
+                   "or tanh)");
+}
+
+}  // namespace
+
+std::unique_ptr<Sequential> build_model(const ModelConfig& config) {
+  if (config.input_height <= 0 || config.input_width <= 0 || config.input_channels <= 0) {
+    throw ModelError("model '" + config.name + "': input shape must be positive, got " +
+                     std::to_string(config.input_height) + "x" +
+                     std::to_string(config.input_width) + "x" +
+                     std::to_string(config.input_channels));
+  }
+  auto model = std::make_unique<Sequential>(
+      config.name, Shape{std::size_t(config.input_height), std::size_t(config.input_width),
+                         std::size_t(config.input_channels)});
+  for (std::size_t i = 0; i < config.layers.size(); ++i) {
+    const auto& c = config.layers[i];
+    std::string name = c.name.empty() ? c.type + std::to_string(i) : c.name;
+    model->add(make_layer(c, name));
+  }
+  model->build();
+  return model;
+}
+
+}  // namespace dtrain::nn

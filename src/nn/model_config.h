@@ -1,0 +1,36 @@
+#pragma once
+// A network described as plain data. The CLI fills it from the protobuf ModelSpec (text
+// format), which keeps nn/ free of protobuf while the proto stays the one schema.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/sequential.h"
+
+namespace dtrain::nn {
+
+struct LayerConfig {
+  std::string type;  // conv2d, maxpool2d, flatten, dense, relu, leaky_relu, sigmoid, tanh
+  std::string name;  // empty: type + index
+  int units = 0;
+  int filters = 0;
+  int kernel = 0;
+  int stride = 0;  // 0: 1 for conv2d, kernel for maxpool2d
+  int padding = 0;
+  std::string init;
+  float alpha = 0.0f;  // leaky_relu slope for negative inputs; 0 means the default 0.01
+  float rate = 0.0f;
+  std::vector<int> shape;
+};
+
+struct ModelConfig {
+  std::string name;
+  int input_height = 0, input_width = 0, input_channels = 0;
+  std::vector<LayerConfig> layers;
+};
+
+// Builds and sets up the network (parameters allocated, not initialized). Throws
+// ModelError naming the layer for unknown types, bad values or shapes that do not fit.
+std::unique_ptr<Sequential> build_model(const ModelConfig& config);
+
+}  // namespace dtrain::nn

@@ -1,0 +1,86 @@
+#include "nn/sequential.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace dtrain::nn {
+
+Sequential::Sequential(std::string name, Shape input_shape)
+    : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
+
+void Sequential::add(std::unique_ptr<Layer> layer) {
+  if (built_) throw std::logic_error("Sequential::add after build");
+  layers_.push_back(std::move(layer));
+}
+
+void Sequential::build() {
+  if (layers_.empty()) throw ModelError("model '" + name_ + "' has no layers");
+  Shape shape = input_shape_;
+  for (auto& layer : layers_) {
+    shape = layer->setup(shape, arena_);
+    if (shape.numel() == 0) {
+      throw ModelError("layer '" + layer->name() + "' (" + layer->type() +
+                       ") produces an empty output " + shape.to_string());
+    }
+    layer_output_shapes_.push_back(shape);
+  }
+  output_shape_ = shape;
+  arena_.finalize();
+  outputs_.resize(layers_.size());
+  grads_.resize(layers_.size());
+  built_ = true;
+}
+
+void Sequential::init_params(std::uint64_t seed) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Rng rng(derive_seed(seed, 0x1A7E5, i));
+    layers_[i]->init_params(rng);
+  }
+}
+
+const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
+  if (x.shape().sample() != input_shape_) {
+    throw std::invalid_argument("model '" + name_ + "' expects samples of shape " +
+                                input_shape_.to_string() + ", got " + x.shape().to_string());
+  }
+  const Tensor* in = &x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->forward(*in, outputs_[i], ctx);
+    in = &outputs_[i];
+  }
+  return outputs_.back();
+}
+
+void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_grad) {
+  const std::size_t n = layers_.size();
+  const Tensor* dy = &dloss;
+  for (std::size_t i = n; i-- > 0;) {
+    const Tensor& in = i == 0 ? x : outputs_[i - 1];
+    Tensor* dx = i == 0 ? (need_input_grad ? &input_grad_ : nullptr) : &grads_[i - 1];
+    layers_[i]->backward(in, outputs_[i], *dy, dx);
+    if (i > 0) dy = &grads_[i - 1];
+  }
+}
+
+double Sequential::forward_flops_per_sample() const {
+  double flops = 0.0;
+  for (const auto& layer : layers_) flops += layer->forward_flops_per_sample();
+  return flops;
+}
+
+std::string Sequential::summary() const {
+  std::ostringstream out;
+  out << "model " << name_ << ": input " << input_shape_.to_string() << "\n";
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    std::size_t params = 0;
+    for (const auto& slot : arena_.slots()) {
+      if (slot.name.rfind(layers_[i]->name() + ".", 0) == 0) params += slot.size;
+    }
+    out << "  " << layers_[i]->name() << " (" << layers_[i]->type() << ") -> "
+        << layer_output_shapes_[i].to_string() << ", " << params << " parameters\n";
+  }
+  out << "  total " << arena_.num_params() << " parameters";
+  return out.str();
+}
+
+}  // namespace dtrain::nn

@@ -1,0 +1,54 @@
+#pragma once
+// A stack of layers over one ParamArena. Activation and gradient buffers are kept between
+// steps and only grow, so a training step allocates nothing after the first one.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layer.h"
+
+namespace dtrain::nn {
+
+class Sequential {
+ public:
+  Sequential(std::string name, Shape input_shape);
+
+  void add(std::unique_ptr<Layer> layer);
+  // Sets up every layer (shape inference, parameter declaration) and allocates the arena.
+  void build();
+  // Draws parameters from the seed; each layer gets its own derived stream.
+  void init_params(std::uint64_t seed);
+
+  const Tensor& forward(const Tensor& x, const ForwardContext& ctx);
+  // Back-propagates dloss (gradient w.r.t. the last output) through the batch last seen by
+  // forward(), adding into the arena's gradients. With need_input_grad the gradient w.r.t.
+  // x is kept in input_grad() (a GAN's generator needs the discriminator's).
+  void backward(const Tensor& x, const Tensor& dloss, bool need_input_grad = false);
+  const Tensor& input_grad() const { return input_grad_; }
+
+  ParamArena& arena() { return arena_; }
+  const ParamArena& arena() const { return arena_; }
+  const std::string& name() const { return name_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+  std::size_t num_layers() const { return layers_.size(); }
+  const Layer& layer(std::size_t i) const { return *layers_[i]; }
+  double forward_flops_per_sample() const;
+  // One line per layer: name, type, output shape, parameter count.
+  std::string summary() const;
+
+ private:
+  std::string name_;
+  Shape input_shape_;
+  Shape output_shape_;
+  std::vector<Shape> layer_output_shapes_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  ParamArena arena_;
+  std::vector<Tensor> outputs_;  // outputs_[i]: output of layer i
+  std::vector<Tensor> grads_;    // grads_[i]: gradient w.r.t. outputs_[i]
+  Tensor input_grad_;
+  bool built_ = false;
+};
+
+}  // namespace dtrain::nn

@@ -1,0 +1,69 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace dtrain::optim {
+
+void Sgd::step(std::span<float> params, std::span<const float> grads, float lr) {
+  float* p = params.data();
+  const float* g = grads.data();
+  for (std::size_t i = 0, n = params.size(); i < n; ++i) p[i] -= lr * g[i];
+  ++steps_;
+}
+
+Momentum::Momentum(std::size_t size, float momentum) : momentum_(momentum) {
+  state_.push_back({"velocity", std::vector<float>(size, 0.0f)});
+}
+
+void Momentum::step(std::span<float> params, std::span<const float> grads, float lr) {
+  float* p = params.data();
+  const float* g = grads.data();
+  float* v = state_[0].values.data();
+  const float mu = momentum_;
+  for (std::size_t i = 0, n = params.size(); i < n; ++i) {
+    v[i] = mu * v[i] + g[i];
+    p[i] -= lr * v[i];
+  }
+  ++steps_;
+}
+
+Adam::Adam(std::size_t size, float beta1, float beta2, float epsilon)
+    : beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {
+  state_.push_back({"m", std::vector<float>(size, 0.0f)});
+  state_.push_back({"v", std::vector<float>(size, 0.0f)});
+}
+
+void Adam::step(std::span<float> params, std::span<const float> grads, float lr) {
+  ++steps_;
+  const double t = static_cast<double>(steps_);
+  // Fold both bias corrections into the step size and epsilon once per step:
+  // lr * m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) = step_size * m / (sqrt(v) + eps_hat).
+  const double c1 = 1.0 - std::pow(static_cast<double>(beta1_), t);
+  const double c2 = 1.0 - std::pow(static_cast<double>(beta2_), t);
+  const float step_size = static_cast<float>(lr * std::sqrt(c2) / c1);
+  const float eps_hat = static_cast<float>(epsilon_ * std::sqrt(c2));
+  const float b1 = beta1_, b2 = beta2_, one_b1 = 1.0f - beta1_, one_b2 = 1.0f - beta2_;
+  float* p = params.data();
+  const float* g = grads.data();
+  float* m = state_[0].values.data();
+  float* v = state_[1].values.data();
+  for (std::size_t i = 0, n = params.size(); i < n; ++i) {
+    m[i] = b1 * m[i] + one_b1 * g[i];
+    v[i] = b2 * v[i] + one_b2 * g[i] * g[i];
+    p[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::size_t size) {
+  if (config.kind == "sgd") return std::make_unique<Sgd>();
+  if (config.kind == "momentum") return std::make_unique<Momentum>(size, config.momentum);
+  if (config.kind == "adam") {
+    return std::make_unique<Adam>(size, config.beta1, config.beta2, config.epsilon);
+  }
+  throw ConfigError("--optimizer: unknown optimizer '" + config.kind +
+                    "' (expected sgd, momentum or adam)");
+}
+
+}  // namespace dtrain::optim

@@ -1,0 +1,70 @@
+#include "tensor/im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dtrain::tensor {
+
+void im2col(const ConvGeometry& g, int batch, const float* input, float* cols) {
+  const int oh_n = g.out_height(), ow_n = g.out_width();
+  const std::size_t row_len = static_cast<std::size_t>(g.kernel) * g.channels;
+  const std::size_t image = static_cast<std::size_t>(g.height) * g.width * g.channels;
+  float* out = cols;
+  for (int b = 0; b < batch; ++b) {
+    const float* img = input + b * image;
+    for (int oh = 0; oh < oh_n; ++oh) {
+      for (int ow = 0; ow < ow_n; ++ow) {
+        const int w0 = ow * g.stride - g.padding;
+        for (int kh = 0; kh < g.kernel; ++kh) {
+          const int h = oh * g.stride - g.padding + kh;
+          if (h < 0 || h >= g.height) {
+            std::fill_n(out, row_len, 0.0f);
+          } else if (w0 >= 0 && w0 + g.kernel <= g.width) {
+            // The common case: the kernel row lies inside the image and is contiguous in NHWC.
+            std::memcpy(out, img + (static_cast<std::size_t>(h) * g.width + w0) * g.channels,
+                        row_len * sizeof(float));
+          } else {
+            for (int kw = 0; kw < g.kernel; ++kw) {
+              const int w = w0 + kw;
+              float* dst = out + static_cast<std::size_t>(kw) * g.channels;
+              if (w < 0 || w >= g.width) {
+                std::fill_n(dst, g.channels, 0.0f);
+              } else {
+                std::memcpy(dst, img + (static_cast<std::size_t>(h) * g.width + w) * g.channels,
+                            g.channels * sizeof(float));
+              }
+            }
+          }
+          out += row_len;
+        }
+      }
+    }
+  }
+}
+
+void col2im(const ConvGeometry& g, int batch, const float* cols, float* input_grad) {
+  const int oh_n = g.out_height(), ow_n = g.out_width();
+  const std::size_t image = static_cast<std::size_t>(g.height) * g.width * g.channels;
+  std::fill_n(input_grad, image * batch, 0.0f);
+  const float* in = cols;
+  for (int b = 0; b < batch; ++b) {
+    float* img = input_grad + b * image;
+    for (int oh = 0; oh < oh_n; ++oh) {
+      for (int ow = 0; ow < ow_n; ++ow) {
+        for (int kh = 0; kh < g.kernel; ++kh) {
+          const int h = oh * g.stride - g.padding + kh;
+          for (int kw = 0; kw < g.kernel; ++kw) {
+            const int w = ow * g.stride - g.padding + kw;
+            if (h >= 0 && h < g.height && w >= 0 && w < g.width) {
+              float* dst = img + (static_cast<std::size_t>(h) * g.width + w) * g.channels;
+              for (int c = 0; c < g.channels; ++c) dst[c] += in[c];
+            }
+            in += g.channels;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace dtrain::tensor

@@ -1,0 +1,193 @@
+// Every layer: a forward pass with hand-computed values and a finite-difference check of
+// the input gradient and of every parameter.
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "nn/model_config.h"
+#include "testing/gradient_check.h"
+
+namespace dtrain::nn {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::fill_separated;
+using testing::fill_uniform;
+using tensor::Tensor;
+
+std::unique_ptr<Sequential> make(int h, int w, int c, std::vector<LayerConfig> layers,
+                                 std::uint64_t seed = 1) {
+  ModelConfig config{"test", h, w, c, std::move(layers)};
+  auto model = build_model(config);
+  model->init_params(seed);
+  // Non-zero biases so a bias that is ignored in forward or backward shows up.
+  for (const auto& slot : model->arena().slots()) {
+    if (slot.name.ends_with(".bias")) {
+      auto b = model->arena().param(&slot - model->arena().slots().data());
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i + 1);
+    }
+  }
+  return model;
+}
+
+Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed, bool separated = false) {
+  Tensor x(sample.with_batch(batch));
+  separated ? fill_separated(x, seed) : fill_uniform(x, seed);
+  return x;
+}
+
+TEST(Dense, ForwardMatchesHandComputedValues) {
+  auto model = make(1, 1, 2, {{.type = "flatten"}, {.type = "dense", .units = 2}});
+  auto w = model->arena().param(0);  // dense1.weight [2 units, 2 inputs]
+  w[0] = 1, w[1] = 2, w[2] = -1, w[3] = 0.5f;
+  Tensor x(Shape{2, 1, 1, 2});
+  x[0] = 1, x[1] = 3, x[2] = -2, x[3] = 4;
+  const Tensor& y = model->forward(x, {});
+  // bias = [0.1, 0.2]
+  EXPECT_FLOAT_EQ(y[0], 1 * 1 + 2 * 3 + 0.1f);
+  EXPECT_FLOAT_EQ(y[1], -1 * 1 + 0.5f * 3 + 0.2f);
+  EXPECT_FLOAT_EQ(y[2], 1 * -2 + 2 * 4 + 0.1f);
+  EXPECT_FLOAT_EQ(y[3], -1 * -2 + 0.5f * 4 + 0.2f);
+}
+
+TEST(Dense, GradientCheck) {
+  auto model = make(1, 1, 7, {{.type = "flatten"}, {.type = "dense", .units = 5}});
+  expect_gradients_match(*model, input(3, model->input_shape(), 11));
+}
+
+TEST(Conv2D, ForwardMatchesHandComputedValues) {
+  // 3x3 single-channel image, 2x2 kernel of ones, stride 1, no padding, bias 0.1.
+  auto model = make(3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 2}});
+  auto w = model->arena().param(0);
+  for (float& v : w) v = 1.0f;
+  Tensor x(Shape{1, 3, 3, 1});
+  for (int i = 0; i < 9; ++i) x[i] = static_cast<float>(i + 1);
+  const Tensor& y = model->forward(x, {});
+  ASSERT_EQ(y.shape(), (Shape{1, 2, 2, 1}));
+  EXPECT_FLOAT_EQ(y[0], 1 + 2 + 4 + 5 + 0.1f);
+  EXPECT_FLOAT_EQ(y[1], 2 + 3 + 5 + 6 + 0.1f);
+  EXPECT_FLOAT_EQ(y[2], 4 + 5 + 7 + 8 + 0.1f);
+  EXPECT_FLOAT_EQ(y[3], 5 + 6 + 8 + 9 + 0.1f);
+}
+
+TEST(Conv2D, PaddingAndStrideShapesAndValues) {
+  // Padding 1, stride 2 on a 3x3 image: output 2x2; the corner window sees only 4 pixels.
+  auto model =
+      make(3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 3, .stride = 2, .padding = 1}});
+  for (float& v : model->arena().param(0)) v = 1.0f;
+  Tensor x(Shape{1, 3, 3, 1});
+  for (int i = 0; i < 9; ++i) x[i] = static_cast<float>(i + 1);
+  const Tensor& y = model->forward(x, {});
+  ASSERT_EQ(y.shape(), (Shape{1, 2, 2, 1}));
+  EXPECT_FLOAT_EQ(y[0], 1 + 2 + 4 + 5 + 0.1f);
+  EXPECT_FLOAT_EQ(y[3], 5 + 6 + 8 + 9 + 0.1f);
+}
+
+TEST(Conv2D, GradientCheckMultiChannel) {
+  auto model = make(5, 6, 2, {{.type = "conv2d", .filters = 3, .kernel = 3}});
+  expect_gradients_match(*model, input(2, model->input_shape(), 12));
+}
+
+TEST(Conv2D, GradientCheckStrideAndPadding) {
+  auto model =
+      make(5, 5, 2, {{.type = "conv2d", .filters = 2, .kernel = 3, .stride = 2, .padding = 1}});
+  expect_gradients_match(*model, input(2, model->input_shape(), 13));
+}
+
+TEST(MaxPool2D, ForwardPicksWindowMaximaPerChannel) {
+  auto model = make(2, 2, 2, {{.type = "maxpool2d", .kernel = 2}});
+  Tensor x(Shape{1, 2, 2, 2});
+  const float values[] = {1, -5, 7, -1, 3, -2, 2, -8};  // channel 0: 1,7,3,2; channel 1: -5,-1,-2,-8
+  for (int i = 0; i < 8; ++i) x[i] = values[i];
+  const Tensor& y = model->forward(x, {});
+  ASSERT_EQ(y.shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_EQ(y[0], 7);
+  EXPECT_EQ(y[1], -1);
+}
+
+TEST(MaxPool2D, GradientCheckOddSizeDropsEdge) {
+  auto model = make(5, 5, 3, {{.type = "maxpool2d", .kernel = 2}});
+  EXPECT_EQ(model->output_shape(), (Shape{2, 2, 3}));
+  expect_gradients_match(*model, input(2, model->input_shape(), 14, true));
+}
+
+TEST(MaxPool2D, GradientCheckOverlappingWindows) {
+  auto model = make(5, 5, 2, {{.type = "maxpool2d", .kernel = 3, .stride = 1}});
+  expect_gradients_match(*model, input(2, model->input_shape(), 15, true));
+}
+
+TEST(Activations, ForwardValues) {
+  Tensor x(Shape{1, 1, 1, 3});
+  x[0] = -2, x[1] = 0.5f, x[2] = 3;
+  auto relu = make(1, 1, 3, {{.type = "relu"}});
+  EXPECT_EQ(relu->forward(x, {})[0], 0.0f);
+  EXPECT_EQ(relu->forward(x, {})[2], 3.0f);
+  auto leaky = make(1, 1, 3, {{.type = "leaky_relu", .alpha = 0.2f}});
+  EXPECT_FLOAT_EQ(leaky->forward(x, {})[0], -0.4f);
+  auto sigmoid = make(1, 1, 3, {{.type = "sigmoid"}});
+  EXPECT_NEAR(sigmoid->forward(x, {})[1], 1.0 / (1.0 + std::exp(-0.5)), 1e-6);
+  auto tanh_model = make(1, 1, 3, {{.type = "tanh"}});
+  EXPECT_NEAR(tanh_model->forward(x, {})[2], std::tanh(3.0), 1e-6);
+}
+
+class ActivationGradient : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ActivationGradient, Check) {
+  auto model = make(3, 4, 2, {{.type = GetParam()}});
+  expect_gradients_match(*model, input(2, model->input_shape(), 16, true));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ActivationGradient,
+                         ::testing::Values("relu", "leaky_relu", "sigmoid", "tanh"));
+
+TEST(Flatten, GradientCheckAndShape) {
+  auto model = make(2, 3, 2, {{.type = "flatten"}});
+  EXPECT_EQ(model->output_shape(), (Shape{12}));
+  expect_gradients_match(*model, input(2, model->input_shape(), 17));
+}
+
+TEST(Sequential, ReferenceCnnGradientCheckEndToEnd) {
+  // The reference network's structure on a small image, checked through every layer.
+  auto model = make(8, 8, 1,
+                    {{.type = "conv2d", .filters = 4, .kernel = 3},
+                     {.type = "relu"},
+                     {.type = "maxpool2d", .kernel = 2},
+                     {.type = "flatten"},
+                     {.type = "dense", .units = 6},
+                     {.type = "relu"},
+                     {.type = "dense", .units = 3}},
+                    3);
+  EXPECT_EQ(model->output_shape(), (Shape{3}));
+  expect_gradients_match(*model, input(2, model->input_shape(), 18, true),
+                         {.step = 1e-3, .tolerance = 1e-2});
+}
+
+TEST(Sequential, ParameterGradientsAccumulateAcrossBackwardCalls) {
+  auto model = make(1, 1, 4, {{.type = "flatten"}, {.type = "dense", .units = 3}});
+  Tensor x = input(2, model->input_shape(), 19);
+  Tensor dy(Shape{2, 3});
+  fill_uniform(dy, 20);
+  model->arena().zero_grads();
+  model->forward(x, {});
+  model->backward(x, dy);
+  std::vector<float> once(model->arena().grads().begin(), model->arena().grads().end());
+  model->backward(x, dy);
+  for (std::size_t i = 0; i < once.size(); ++i) {
+    EXPECT_FLOAT_EQ(model->arena().grads()[i], 2 * once[i]);
+  }
+}
+
+TEST(ModelConfig, ShapeErrorsNameTheLayer) {
+  try {
+    make(4, 4, 1, {{.type = "conv2d", .name = "big", .filters = 2, .kernel = 7}});
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("'big'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .units = 3}}), ModelError);  // needs flatten
+  EXPECT_THROW(make(4, 4, 1, {{.type = "bogus"}}), ModelError);
+  EXPECT_THROW(make(4, 4, 1, {{.type = "flatten"}, {.type = "dense", .units = 0}}), ModelError);
+  EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .init = "zeros"}}), ModelError);
+}
+
+}  // namespace
+}  // namespace dtrain::nn
