@@ -19,6 +19,17 @@ class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
   virtual int exit_code() const { return kExitRuntime; }
+  // True when every rank throws this error at the same point of the program (a check on
+  // values all ranks share). main() can then end each rank cleanly instead of aborting
+  // the whole job, and only rank 0 needs to print it.
+  bool collective() const { return collective_; }
+  Error& mark_collective() {
+    collective_ = true;
+    return *this;
+  }
+
+ private:
+  bool collective_ = false;
 };
 
 // A command-line option or configuration value is invalid (exit 2).

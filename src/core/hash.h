@@ -3,7 +3,6 @@
 // configuration). Not cryptographic: it only has to make accidental mismatches visible.
 #include <cstdint>
 #include <cstring>
-#include <string_view>
 #include <type_traits>
 #include <string_view>
 

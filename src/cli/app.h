@@ -1,0 +1,9 @@
+#pragma once
+
+namespace dtrain::cli {
+
+// The whole program behind main(): parses options, starts MPI, runs the command and turns
+// every failure into a message and one of DESIGN.md's exit codes.
+int run_app(int argc, char** argv);
+
+}  // namespace dtrain::cli

@@ -1,0 +1,51 @@
+#include "cli/commands.h"
+
+#include <google/protobuf/stubs/common.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "dist/mpi/mpi_runtime.h"
+#include "dtrain_version.h"
+#include "tensor/blas.h"
+
+namespace dtrain::cli {
+
+std::string version_text() {
+  const int pb = GOOGLE_PROTOBUF_VERSION;
+  return std::string("dtrain ") + DTRAIN_VERSION + "\n" +
+         "  MPI:      " + dist::MpiRuntime::library_version() + "\n" +
+         "  OpenBLAS: " + tensor::blas_version() + "\n" +
+         "  protobuf: " + std::to_string(pb / 1000000) + "." + std::to_string(pb / 1000 % 1000) +
+         "." + std::to_string(pb % 1000) + "\n";
+}
+
+void report_setup_outcome(dist::Communicator& comm, int local_code, const std::string& message) {
+  const auto codes = comm.allgather(static_cast<std::uint64_t>(local_code));
+  for (std::size_t r = 0; r < codes.size(); ++r) {
+    if (codes[r] == 0) continue;
+    if (static_cast<int>(r) == comm.rank()) {
+      if (comm.size() > 1) {
+        std::fprintf(stderr, "dtrain: rank %d: %s\n", comm.rank(), message.c_str());
+      } else {
+        std::fprintf(stderr, "dtrain: %s\n", message.c_str());
+      }
+      std::fflush(stderr);
+    }
+    throw AgreedFailure{static_cast<int>(codes[r])};
+  }
+}
+
+void fail_job(dist::Communicator& comm, int code, const std::string& message, bool collective) {
+  if (collective || comm.size() == 1) {
+    if (comm.rank() == 0) std::fprintf(stderr, "dtrain: %s\n", message.c_str());
+    std::fflush(stderr);
+    throw AgreedFailure{code};
+  }
+  std::fprintf(stderr, "dtrain: rank %d: %s\n", comm.rank(), message.c_str());
+  std::fflush(stderr);
+  comm.abort(code);
+  std::abort();  // abort() is [[noreturn]] on the interface; this only satisfies the compiler
+}
+
+}  // namespace dtrain::cli

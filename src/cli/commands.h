@@ -1,0 +1,62 @@
+#pragma once
+// The sub-commands, each run after MPI is up. They throw dtrain's typed errors; app.cpp
+// maps them to exit codes.
+#include <string>
+
+#include "cli/options.h"
+#include "core/errors.h"
+#include "dist/communicator.h"
+
+namespace dtrain::cli {
+
+std::string version_text();
+int run_train(const CliOptions& options);
+int run_bench_allreduce(const CliOptions& options);
+
+// Runs `setup` on every rank, then agrees on the outcome: if any rank failed, the lowest
+// failing rank prints its message and every rank throws the same exit code (via
+// AgreedFailure), so a setup error never leaves other ranks waiting in a collective.
+struct AgreedFailure {
+  int exit_code;
+};
+template <typename F>
+void agree_on_setup(dist::Communicator& comm, F&& setup);
+void report_setup_outcome(dist::Communicator& comm, int local_code, const std::string& message);
+
+template <typename F>
+void agree_on_setup(dist::Communicator& comm, F&& setup) {
+  int code = 0;
+  std::string message;
+  try {
+    setup();
+  } catch (const Error& e) {
+    code = e.exit_code();
+    message = e.what();
+  } catch (const std::exception& e) {
+    code = kExitRuntime;
+    message = e.what();
+  }
+  report_setup_outcome(comm, code, message);
+}
+
+// Runs the main phase of a command. An error every rank raises together (Error marked
+// collective) is printed once and ends every rank cleanly with its exit code; any other
+// error on one rank is printed as "rank R: message" and aborts the whole job, since other
+// ranks may be waiting for this one in a collective.
+template <typename F>
+void run_guarded(dist::Communicator& comm, F&& body);
+[[noreturn]] void fail_job(dist::Communicator& comm, int code, const std::string& message,
+                           bool collective);
+
+template <typename F>
+void run_guarded(dist::Communicator& comm, F&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    fail_job(comm, e.exit_code(), e.what(), e.collective());
+  } catch (const std::exception& e) {
+    fail_job(comm, kExitRuntime, std::string("internal error: ") + e.what(), false);
+  }
+}
+
+}  // namespace dtrain::cli

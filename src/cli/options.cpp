@@ -1,0 +1,201 @@
+#include "cli/options.h"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/model_registry.h"
+#include "core/errors.h"
+#include "data/fashion_mnist.h"
+
+namespace dtrain::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dtrain [train] [options]          train (the default command)\n"
+    "       dtrain bench allreduce [options]  ring vs MPI_Allreduce: size, time, algbw, busbw\n"
+    "       dtrain --help | dtrain COMMAND --help | dtrain --version\n"
+    "Run it under MPI, e.g. mpirun -np 4 dtrain --epochs 5\n";
+
+std::string help_for(const po::options_description& desc, const std::string& title) {
+  std::ostringstream out;
+  out << kUsage << "\n" << title << "\n" << desc;
+  return out.str();
+}
+
+std::string model_names() {
+  std::string names;
+  for (const auto& n : builtin_model_names()) names += (names.empty() ? "" : ", ") + n;
+  return names;
+}
+
+po::options_description train_options(CliOptions& o, std::string& lr_scaling,
+                                      std::string& progress, std::string& config_file) {
+  auto& t = o.train;
+  po::options_description desc("Train options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("config", po::value(&config_file), "read options from an INI file (key = value)")
+      ("model", po::value(&t.model_name)->default_value("cnn"),
+       ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())
+      ("data", po::value(&o.data)->default_value(data::default_data_dir()),
+       "directory of train/t10k IDX files (gzip'd or not), or 'synthetic'")
+      ("epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")
+      ("batch-size", po::value(&t.global_batch)->default_value(128),
+       "GLOBAL batch size, split over ranks (>= number of ranks)")
+      ("optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")
+      ("lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
+       "learning rate (> 0), for a global batch of 128 when --lr-scaling linear")
+      ("lr-scaling", po::value(&lr_scaling)->default_value("none"),
+       "none | linear (lr * batch-size / 128)")
+      ("warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
+       "ramp the learning rate up linearly over this many epochs (>= 0)")
+      ("seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")
+      ("val-size", po::value(&o.val_size)->default_value(5000),
+       "validation examples held out from the end of the training set")
+      ("max-steps", po::value(&t.max_steps)->default_value(0),
+       "stop once the global step reaches N, then evaluate and finish (0 = no limit)")
+      ("threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")
+      ("allreduce", po::value(&o.allreduce)->default_value("ring"),
+       "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")
+      ("metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")
+      ("progress", po::value(&progress)->default_value("auto"),
+       "auto (a bar on a terminal) | always | never");
+  return desc;
+}
+
+po::options_description bench_options(CliOptions& o, std::string& algos) {
+  auto& b = o.bench;
+  po::options_description desc("dtrain bench allreduce options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("min-bytes", po::value(&b.min_bytes)->default_value(8), "smallest message (bytes)")
+      ("max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
+       "largest message (bytes); sizes double from min to max")
+      ("iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")
+      ("algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")
+      ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
+  return desc;
+}
+
+void parse_into(po::options_description& desc, const std::vector<std::string>& args,
+                const std::string* config_file_option, po::variables_map& vm) {
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (config_file_option && vm.count("config")) {
+    const std::string path = vm["config"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw ConfigError("--config: cannot read '" + path + "'");
+    try {
+      po::store(po::parse_config_file(in, desc), vm);
+    } catch (const po::error& e) {
+      throw ConfigError("--config '" + path + "': " + e.what());
+    }
+  }
+  po::notify(vm);
+}
+
+template <typename T>
+void require(bool ok, const std::string& option, const T& value, const std::string& expected) {
+  if (!ok) {
+    std::ostringstream v;
+    v << value;
+    throw ConfigError(option + ": got " + v.str() + ", expected " + expected);
+  }
+}
+
+void validate_train(CliOptions& o, const std::string& lr_scaling, const std::string& progress) {
+  auto& t = o.train;
+  require(t.epochs >= 1, "--epochs", t.epochs, "an integer >= 1");
+  require(t.global_batch >= 1, "--batch-size", t.global_batch,
+          "an integer >= 1 (and >= the number of ranks)");
+  require(t.lr > 0.0f, "--lr", t.lr, "a number > 0");
+  require(t.warmup_epochs >= 0.0, "--warmup-epochs", t.warmup_epochs, "a number >= 0");
+  require(t.max_steps >= 0, "--max-steps", t.max_steps, "an integer >= 0");
+  require(o.threads >= 1 && o.threads <= 1024, "--threads", o.threads, "an integer in [1, 1024]");
+  const auto& k = t.optimizer.kind;
+  require(k == "sgd" || k == "momentum" || k == "adam", "--optimizer", k,
+          "one of sgd, momentum, adam");
+  require(lr_scaling == "none" || lr_scaling == "linear", "--lr-scaling", lr_scaling,
+          "none or linear");
+  t.linear_lr_scaling = lr_scaling == "linear";
+  require(o.allreduce == "ring" || o.allreduce == "mpi", "--allreduce", o.allreduce,
+          "ring or mpi");
+  if (progress == "auto") {
+    t.progress = train::ProgressMode::kAuto;
+  } else if (progress == "always") {
+    t.progress = train::ProgressMode::kAlways;
+  } else if (progress == "never") {
+    t.progress = train::ProgressMode::kNever;
+  } else {
+    require(false, "--progress", progress, "auto, always or never");
+  }
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
+  return parts;
+}
+
+}  // namespace
+
+CliOptions parse_command_line(int argc, const char* const* argv) {
+  CliOptions o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "--version" || args[0] == "-V")) {
+    o.command = Command::kVersion;
+    return o;
+  }
+  if (!args.empty() && args[0] == "train") args.erase(args.begin());
+  po::variables_map vm;
+  try {
+    if (!args.empty() && args[0] == "bench") {
+      if (args.size() < 2 || args[1] != "allreduce") {
+        if (args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
+          std::string algos;
+          o.command = Command::kHelp;
+          o.help_text = help_for(bench_options(o, algos), "dtrain bench allreduce");
+          return o;
+        }
+        throw ConfigError("bench: expected 'dtrain bench allreduce [options]'");
+      }
+      o.command = Command::kBenchAllreduce;
+      args.erase(args.begin(), args.begin() + 2);
+      std::string algos;
+      auto desc = bench_options(o, algos);
+      parse_into(desc, args, nullptr, vm);
+      if (vm.count("help")) {
+        o.command = Command::kHelp;
+        o.help_text = help_for(desc, "dtrain bench allreduce");
+        return o;
+      }
+      o.bench.algos = split_commas(algos);
+      for (const auto& a : o.bench.algos) {
+        require(a == "ring" || a == "mpi", "--algo", algos, "a comma-separated list of ring, mpi");
+      }
+      return o;
+    }
+    if (!args.empty() && !args[0].starts_with("-")) {
+      throw ConfigError("unknown command '" + args[0] + "' (expected train or bench allreduce)");
+    }
+    std::string lr_scaling, progress, config_file;
+    auto desc = train_options(o, lr_scaling, progress, config_file);
+    parse_into(desc, args, &config_file, vm);
+    if (vm.count("help")) {
+      o.command = Command::kHelp;
+      o.help_text = help_for(desc, "dtrain train");
+      return o;
+    }
+    validate_train(o, lr_scaling, progress);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see dtrain --help)");
+  }
+  return o;
+}
+
+}  // namespace dtrain::cli

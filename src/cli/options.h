@@ -1,0 +1,31 @@
+#pragma once
+// The command line of DESIGN.md, parsed with Boost.Program_options (the only place that
+// uses Boost). `--config FILE` reads the same long options from an INI file; options given
+// on the command line win.
+#include <cstddef>
+#include <string>
+
+#include "dist/allreduce_bench.h"
+#include "train/train_config.h"
+
+namespace dtrain::cli {
+
+enum class Command { kTrain, kBenchAllreduce, kHelp, kVersion };
+
+struct CliOptions {
+  Command command = Command::kTrain;
+  train::TrainConfig train;
+  std::string data;  // a directory of IDX files, or "synthetic"
+  std::size_t val_size = 5000;
+  int threads = 1;
+  std::string allreduce = "ring";
+  dist::AllreduceBenchOptions bench;
+  bool bench_json = false;
+  std::string help_text;  // filled for Command::kHelp
+};
+
+// Throws ConfigError (exit 2) naming the option and the valid values or range. Checks that
+// need the number of ranks (batch size >= ranks) happen when training starts.
+CliOptions parse_command_line(int argc, const char* const* argv);
+
+}  // namespace dtrain::cli
