@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -116,6 +117,9 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(t.warmup_epochs >= 0.0, "--warmup-epochs", t.warmup_epochs, "a number >= 0");
   require(t.max_steps >= 0, "--max-steps", t.max_steps, "an integer >= 0");
   require(o.threads >= 1 && o.threads <= 1024, "--threads", o.threads, "an integer in [1, 1024]");
+  std::error_code ec;
+  require(is_builtin_model(t.model_name) || std::filesystem::is_regular_file(t.model_name, ec),
+          "--model", t.model_name, "a built-in model (" + model_names() + ") or a ModelSpec file");
   const auto& k = t.optimizer.kind;
   require(k == "sgd" || k == "momentum" || k == "adam", "--optimizer", k,
           "one of sgd, momentum, adam");

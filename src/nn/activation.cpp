@@ -71,14 +71,11 @@ Shape Flatten::setup(const Shape& input, ParamArena&) {
 }
 
 void Flatten::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
-  y.resize(Shape{x.shape()[0], features_});
-  std::copy_n(x.data(), x.numel(), y.data());
+  y.view_of(x, Shape{x.shape()[0], features_});
 }
 
 void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
-  if (!dx) return;
-  dx->resize(x.shape());
-  std::copy_n(dy.data(), dy.numel(), dx->data());
+  if (dx) dx->view_of(dy, x.shape());
 }
 
 }  // namespace dtrain::nn

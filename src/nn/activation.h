@@ -20,8 +20,8 @@ class Activation final : public Layer {
   float alpha_;  // leaky_relu slope for negative inputs
 };
 
-// Reshapes [batch, d1, d2, ...] to [batch, d1*d2*...]. It copies: a view would save a pass
-// over the activations, but buffers would then alias between layers.
+// Reshapes [batch, d1, d2, ...] to [batch, d1*d2*...]. Output and input gradient are views
+// (no copy): layers only read their input and their output gradient.
 class Flatten final : public Layer {
  public:
   explicit Flatten(std::string name) : Layer(std::move(name)) {}

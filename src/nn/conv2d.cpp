@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tensor/blas.h"
+#include "tensor/small_k.h"
 
 namespace dtrain::nn {
 
@@ -55,10 +56,18 @@ void Conv2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   tensor::im2col(g, batch, x.data(), cols_.data());
   y.resize(Shape{std::size_t(batch), std::size_t(g.out_height()), std::size_t(g.out_width()),
                  std::size_t(filters_)});
-  const float* b = arena_->param(bias_slot_).data();
-  for (int r = 0; r < rows; ++r) std::copy_n(b, filters_, y.data() + std::size_t(r) * filters_);
+  const float* w = arena_->param(weight_slot_).data();
+  const float* __restrict b = arena_->param(bias_slot_).data();
+  if (uses_small_k()) {
+    tensor::small_k_forward(rows, filters_, g.patch_size(), cols_.data(), w, b, y.data());
+    return;
+  }
   gemm(Trans::kNo, Trans::kYes, rows, filters_, g.patch_size(), 1.0f, cols_.data(), g.patch_size(),
-       arena_->param(weight_slot_).data(), g.patch_size(), 1.0f, y.data(), filters_);
+       w, g.patch_size(), 0.0f, y.data(), filters_);
+  float* __restrict out = y.data();
+  for (int r = 0; r < rows; ++r, out += filters_) {
+    for (int f = 0; f < filters_; ++f) out[f] += b[f];
+  }
 }
 
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
@@ -67,11 +76,15 @@ void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const int rows = batch * g.patches();
   float* dw = arena_->grad(weight_slot_).data();
   float* db = arena_->grad(bias_slot_).data();
-  gemm(Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, 1.0f, dy.data(), filters_,
-       cols_.data(), g.patch_size(), 1.0f, dw, g.patch_size());
-  for (int r = 0; r < rows; ++r) {
-    const float* row = dy.data() + std::size_t(r) * filters_;
-    for (int f = 0; f < filters_; ++f) db[f] += row[f];
+  if (uses_small_k()) {
+    tensor::small_k_backward(rows, filters_, g.patch_size(), dy.data(), cols_.data(), dw, db);
+  } else {
+    gemm(Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, 1.0f, dy.data(), filters_,
+         cols_.data(), g.patch_size(), 1.0f, dw, g.patch_size());
+    for (int r = 0; r < rows; ++r) {
+      const float* row = dy.data() + std::size_t(r) * filters_;
+      for (int f = 0; f < filters_; ++f) db[f] += row[f];
+    }
   }
   if (dx) {
     cols_grad_.resize(cols_.shape());

@@ -2,6 +2,7 @@
 #include "nn/init.h"
 #include "nn/layer.h"
 #include "tensor/im2col.h"
+#include "tensor/small_k.h"
 
 namespace dtrain::nn {
 
@@ -20,6 +21,10 @@ class Conv2D final : public Layer {
   }
 
  private:
+  // First layers over few channels have a tiny GEMM depth; see tensor/small_k.h.
+  bool uses_small_k() const {
+    return geometry_.patch_size() <= tensor::kSmallK && filters_ <= 256;
+  }
   int filters_;
   tensor::ConvGeometry geometry_;
   InitScheme init_;

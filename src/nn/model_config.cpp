@@ -32,7 +32,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
 
 }  // namespace
 
-std::unique_ptr<Sequential> build_model(const ModelConfig& config) {
+std::unique_ptr<Sequential> build_model(const ModelConfig& config, bool reorder_relu_maxpool) {
   if (config.input_height <= 0 || config.input_width <= 0 || config.input_channels <= 0) {
     throw ModelError("model '" + config.name + "': input shape must be positive, got " +
                      std::to_string(config.input_height) + "x" +
@@ -42,6 +42,7 @@ std::unique_ptr<Sequential> build_model(const ModelConfig& config) {
   auto model = std::make_unique<Sequential>(
       config.name, Shape{std::size_t(config.input_height), std::size_t(config.input_width),
                          std::size_t(config.input_channels)});
+  model->set_reorder_relu_maxpool(reorder_relu_maxpool);
   for (std::size_t i = 0; i < config.layers.size(); ++i) {
     const auto& c = config.layers[i];
     std::string name = c.name.empty() ? c.type + std::to_string(i) : c.name;

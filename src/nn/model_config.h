@@ -31,6 +31,8 @@ struct ModelConfig {
 
 // Builds and sets up the network (parameters allocated, not initialized). Throws
 // ModelError naming the layer for unknown types, bad values or shapes that do not fit.
-std::unique_ptr<Sequential> build_model(const ModelConfig& config);
+// reorder_relu_maxpool: see Sequential::set_reorder_relu_maxpool.
+std::unique_ptr<Sequential> build_model(const ModelConfig& config,
+                                        bool reorder_relu_maxpool = true);
 
 }  // namespace dtrain::nn

@@ -15,6 +15,12 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
 
 void Sequential::build() {
   if (layers_.empty()) throw ModelError("model '" + name_ + "' has no layers");
+  for (std::size_t i = 0; reorder_relu_maxpool_ && i + 1 < layers_.size(); ++i) {
+    if (layers_[i]->type() == "relu" && layers_[i + 1]->type() == "maxpool2d") {
+      std::swap(layers_[i], layers_[i + 1]);
+      ++i;
+    }
+  }
   Shape shape = input_shape_;
   for (auto& layer : layers_) {
     shape = layer->setup(shape, arena_);

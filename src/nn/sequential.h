@@ -15,6 +15,11 @@ class Sequential {
   Sequential(std::string name, Shape input_shape);
 
   void add(std::unique_ptr<Layer> layer);
+  // relu followed by maxpool2d is executed as maxpool2d then relu: max and relu are both
+  // monotone, so outputs and gradients are identical (ties included: both orders route
+  // the gradient to the first maximum or zero it), and relu then touches 4x fewer values.
+  // On by default; tests turn it off to compare both orders.
+  void set_reorder_relu_maxpool(bool enabled) { reorder_relu_maxpool_ = enabled; }
   // Sets up every layer (shape inference, parameter declaration) and allocates the arena.
   void build();
   // Draws parameters from the seed; each layer gets its own derived stream.
@@ -49,6 +54,7 @@ class Sequential {
   std::vector<Tensor> grads_;    // grads_[i]: gradient w.r.t. outputs_[i]
   Tensor input_grad_;
   bool built_ = false;
+  bool reorder_relu_maxpool_ = true;
 };
 
 }  // namespace dtrain::nn

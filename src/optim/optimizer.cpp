@@ -7,8 +7,8 @@
 namespace dtrain::optim {
 
 void Sgd::step(std::span<float> params, std::span<const float> grads, float lr) {
-  float* p = params.data();
-  const float* g = grads.data();
+  float* __restrict p = params.data();
+  const float* __restrict g = grads.data();
   for (std::size_t i = 0, n = params.size(); i < n; ++i) p[i] -= lr * g[i];
   ++steps_;
 }
@@ -18,9 +18,9 @@ Momentum::Momentum(std::size_t size, float momentum) : momentum_(momentum) {
 }
 
 void Momentum::step(std::span<float> params, std::span<const float> grads, float lr) {
-  float* p = params.data();
-  const float* g = grads.data();
-  float* v = state_[0].values.data();
+  float* __restrict p = params.data();
+  const float* __restrict g = grads.data();
+  float* __restrict v = state_[0].values.data();
   const float mu = momentum_;
   for (std::size_t i = 0, n = params.size(); i < n; ++i) {
     v[i] = mu * v[i] + g[i];
@@ -45,10 +45,10 @@ void Adam::step(std::span<float> params, std::span<const float> grads, float lr)
   const float step_size = static_cast<float>(lr * std::sqrt(c2) / c1);
   const float eps_hat = static_cast<float>(epsilon_ * std::sqrt(c2));
   const float b1 = beta1_, b2 = beta2_, one_b1 = 1.0f - beta1_, one_b2 = 1.0f - beta2_;
-  float* p = params.data();
-  const float* g = grads.data();
-  float* m = state_[0].values.data();
-  float* v = state_[1].values.data();
+  float* __restrict p = params.data();
+  const float* __restrict g = grads.data();
+  float* __restrict m = state_[0].values.data();
+  float* __restrict v = state_[1].values.data();
   for (std::size_t i = 0, n = params.size(); i < n; ++i) {
     m[i] = b1 * m[i] + one_b1 * g[i];
     v[i] = b2 * v[i] + one_b2 * g[i] * g[i];

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <utility>
 
 namespace dtrain::tensor {
 
@@ -25,18 +27,42 @@ Tensor& Tensor::operator=(const Tensor& other) {
   return *this;
 }
 
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  shape_ = std::move(other.shape_);
+  numel_ = std::exchange(other.numel_, 0);
+  capacity_ = std::exchange(other.capacity_, 0);
+  storage_ = std::move(other.storage_);
+  data_ = std::exchange(other.data_, nullptr);
+  return *this;
+}
+
 void Tensor::resize(const Shape& shape) {
   std::size_t n = shape.numel();
-  if (n > capacity_) {
-    // Round up to whole cache lines; aligned_alloc requires a multiple of the alignment.
-    std::size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-    auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!p) throw std::bad_alloc();
-    data_.reset(p);
-    capacity_ = n;
+  if (n > capacity_ || data_ != storage_.get()) {
+    if (n > capacity_) {
+      // Round up to whole cache lines; aligned_alloc requires a multiple of the alignment.
+      std::size_t bytes = ((std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64) * 64;
+      auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) throw std::bad_alloc();
+      storage_.reset(p);
+      capacity_ = n;
+    }
+    data_ = storage_.get();
   }
   shape_ = shape;
   numel_ = n;
+}
+
+void Tensor::view_of(const Tensor& other, const Shape& shape) {
+  if (shape.numel() != other.numel()) {
+    throw std::invalid_argument("Tensor::view_of: " + shape.to_string() + " does not match " +
+                                other.shape().to_string());
+  }
+  // Views only ever feed reads (Flatten's output is read by the next layer), so handing out
+  // a mutable pointer to const data is safe by construction in Sequential.
+  data_ = const_cast<float*>(other.data());
+  shape_ = shape;
+  numel_ = other.numel();
 }
 
 void Tensor::fill(float value) { std::fill_n(data(), numel_, value); }

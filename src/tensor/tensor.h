@@ -16,20 +16,24 @@ class Tensor {
   explicit Tensor(const Shape& shape) { resize(shape); }
   Tensor(const Tensor& other) { *this = other; }
   Tensor& operator=(const Tensor& other);
-  Tensor(Tensor&&) noexcept = default;
-  Tensor& operator=(Tensor&&) noexcept = default;
+  Tensor(Tensor&& other) noexcept { *this = std::move(other); }
+  Tensor& operator=(Tensor&& other) noexcept;
 
   // Changes the shape; contents are unspecified afterwards unless the size is unchanged.
+  // A view gets storage of its own again.
   void resize(const Shape& shape);
+  // Makes this tensor a non-owning view of other's data with another shape of the same
+  // size (Flatten uses it to avoid copying activations). The view must not outlive other.
+  void view_of(const Tensor& other, const Shape& shape);
   void fill(float value);
 
   const Shape& shape() const { return shape_; }
   std::size_t numel() const { return numel_; }
   std::size_t capacity() const { return capacity_; }
-  float* data() { return data_.get(); }
-  const float* data() const { return data_.get(); }
-  std::span<float> span() { return {data_.get(), numel_}; }
-  std::span<const float> span() const { return {data_.get(), numel_}; }
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  std::span<float> span() { return {data_, numel_}; }
+  std::span<const float> span() const { return {data_, numel_}; }
   float& operator[](std::size_t i) { return data_[i]; }
   float operator[](std::size_t i) const { return data_[i]; }
 
@@ -39,8 +43,9 @@ class Tensor {
   };
   Shape shape_;
   std::size_t numel_ = 0;
-  std::size_t capacity_ = 0;
-  std::unique_ptr<float[], FreeDeleter> data_;
+  std::size_t capacity_ = 0;  // of storage_; 0 for a view
+  std::unique_ptr<float[], FreeDeleter> storage_;
+  float* data_ = nullptr;  // storage_ or the viewed tensor's data
 };
 
 }  // namespace dtrain::tensor

@@ -22,6 +22,7 @@ struct TrainConfig {
   optim::OptimizerConfig optimizer;
   std::string metrics_path;  // empty: no metrics file
   ProgressMode progress = ProgressMode::kAuto;
+  bool log_epochs = true;  // rank 0 prints one line per epoch (tests turn it off)
   // Ranks compare a fingerprint of this configuration at start-up.
   std::uint64_t fingerprint() const;
 };

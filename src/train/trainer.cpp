@@ -66,7 +66,7 @@ Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::Da
                 static_cast<std::int64_t>(config.warmup_epochs *
                                           static_cast<double>(sampler_.steps_per_epoch()))),
       metrics_(comm.rank() == 0 ? config.metrics_path : std::string(), false),
-      progress_(config.progress, comm.rank() == 0, config.epochs) {
+      progress_(config.progress, comm.rank() == 0 && config.log_epochs, config.epochs) {
   if (data.train.num_classes == 0) {
     throw ConfigError("model '" + config.model_name + "' is a classifier but the data set has no labels");
   }

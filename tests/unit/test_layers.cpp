@@ -2,6 +2,8 @@
 // the input gradient and of every parameter.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "core/errors.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
@@ -187,6 +189,46 @@ TEST(ModelConfig, ShapeErrorsNameTheLayer) {
   EXPECT_THROW(make(4, 4, 1, {{.type = "bogus"}}), ModelError);
   EXPECT_THROW(make(4, 4, 1, {{.type = "flatten"}, {.type = "dense", .units = 0}}), ModelError);
   EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .init = "zeros"}}), ModelError);
+}
+
+}  // namespace
+}  // namespace dtrain::nn
+
+namespace dtrain::nn {
+namespace {
+
+TEST(Sequential, ReluMaxPoolReorderIsBitwiseIdentical) {
+  // Ties included: the input has whole windows of equal and of negative values.
+  ModelConfig config{"reorder", 9, 9, 2,
+                     {{.type = "conv2d", .filters = 3, .kernel = 3},
+                      {.type = "relu"},
+                      {.type = "maxpool2d", .kernel = 2},
+                      {.type = "flatten"},
+                      {.type = "dense", .units = 4}}};
+  auto fast = build_model(config);
+  auto plain = build_model(config, /*reorder_relu_maxpool=*/false);
+  EXPECT_EQ(fast->layer(1).type(), "maxpool2d");
+  EXPECT_EQ(plain->layer(1).type(), "relu");
+  fast->init_params(21);
+  plain->init_params(21);
+  Tensor x(fast->input_shape().with_batch(3));
+  testing::fill_uniform(x, 22);
+  for (std::size_t i = 0; i < 18; ++i) x[i] = 0.25f;  // equal values
+  Tensor dy(Shape{3, 4});
+  testing::fill_uniform(dy, 23);
+  for (auto* m : {fast.get(), plain.get()}) {
+    m->arena().zero_grads();
+    m->forward(x, {});
+    m->backward(x, dy, true);
+  }
+  const Tensor& a = fast->forward(x, {});
+  const Tensor& b = plain->forward(x, {});
+  ASSERT_EQ(a.numel(), b.numel());
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.numel() * sizeof(float)));
+  const auto ga = fast->arena().grads(), gb = plain->arena().grads();
+  EXPECT_EQ(0, std::memcmp(ga.data(), gb.data(), ga.size() * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(fast->input_grad().data(), plain->input_grad().data(),
+                           x.numel() * sizeof(float)));
 }
 
 }  // namespace

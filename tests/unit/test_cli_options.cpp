@@ -1,0 +1,158 @@
+// The command line: defaults, every invalid value naming its option, INI config files,
+// and the model spec loader's errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/model_registry.h"
+#include "cli/options.h"
+#include "core/errors.h"
+
+namespace dtrain::cli {
+namespace {
+
+CliOptions parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "dtrain");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+void expect_config_error(std::vector<std::string> args, const std::string& option) {
+  try {
+    parse(args);
+    ADD_FAILURE() << "expected ConfigError for " << args[0];
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(option), std::string::npos) << e.what();
+    EXPECT_EQ(e.exit_code(), kExitUsage);
+  }
+}
+
+TEST(CliOptions, DefaultsMatchDesign) {
+  const auto o = parse({});
+  EXPECT_EQ(o.command, Command::kTrain);
+  EXPECT_EQ(o.train.model_name, "cnn");
+  EXPECT_EQ(o.data, "/usr/share/datasets/fashion-mnist");
+  EXPECT_EQ(o.train.epochs, 5);
+  EXPECT_EQ(o.train.global_batch, 128);
+  EXPECT_EQ(o.train.optimizer.kind, "adam");
+  EXPECT_FLOAT_EQ(o.train.lr, 0.001f);
+  EXPECT_FALSE(o.train.linear_lr_scaling);
+  EXPECT_EQ(o.train.seed, 0u);
+  EXPECT_EQ(o.val_size, 5000u);
+  EXPECT_EQ(o.train.max_steps, 0);
+  EXPECT_EQ(o.threads, 1);
+  EXPECT_EQ(o.allreduce, "ring");
+  EXPECT_EQ(o.train.progress, train::ProgressMode::kAuto);
+  EXPECT_EQ(parse({"train", "--epochs", "2"}).train.epochs, 2);
+}
+
+TEST(CliOptions, InvalidValuesNameTheOption) {
+  expect_config_error({"--batch-size", "0"}, "--batch-size");
+  expect_config_error({"--lr", "-0.1"}, "--lr");
+  expect_config_error({"--lr", "0"}, "--lr");
+  expect_config_error({"--optimizer", "adagrad"}, "--optimizer");
+  expect_config_error({"--epochs", "0"}, "--epochs");
+  expect_config_error({"--threads", "0"}, "--threads");
+  expect_config_error({"--lr-scaling", "sqrt"}, "--lr-scaling");
+  expect_config_error({"--allreduce", "tree"}, "--allreduce");
+  expect_config_error({"--progress", "sometimes"}, "--progress");
+  expect_config_error({"--warmup-epochs", "-1"}, "--warmup-epochs");
+  expect_config_error({"--max-steps", "-3"}, "--max-steps");
+  expect_config_error({"--epochs", "five"}, "epochs");
+  expect_config_error({"--no-such-option"}, "no-such-option");
+  expect_config_error({"frobnicate"}, "frobnicate");
+  expect_config_error({"bench", "allgather"}, "bench");
+  expect_config_error({"bench", "allreduce", "--algo", "ring,tree"}, "--algo");
+}
+
+TEST(CliOptions, ConfigFileReadsTheSameOptionsAndCommandLineWins) {
+  const auto path = std::filesystem::path(::testing::TempDir()) / "dtrain_test.ini";
+  {
+    std::ofstream out(path);
+    out << "# a comment\nepochs = 3\nbatch-size = 64\noptimizer = momentum\nlr = 0.05\n";
+  }
+  const auto o = parse({"--config", path.string(), "--epochs", "7"});
+  EXPECT_EQ(o.train.epochs, 7);
+  EXPECT_EQ(o.train.global_batch, 64);
+  EXPECT_EQ(o.train.optimizer.kind, "momentum");
+  EXPECT_FLOAT_EQ(o.train.lr, 0.05f);
+  {
+    std::ofstream out(path);
+    out << "lr = -1\n";
+  }
+  expect_config_error({"--config", path.string()}, "--lr");
+  {
+    std::ofstream out(path);
+    out << "bogus-key = 1\n";
+  }
+  expect_config_error({"--config", path.string()}, "bogus-key");
+  expect_config_error({"--config", "/nonexistent/dtrain.ini"}, "--config");
+}
+
+TEST(CliOptions, HelpVersionAndBench) {
+  const auto help = parse({"--help"});
+  EXPECT_EQ(help.command, Command::kHelp);
+  for (const char* opt : {"--model", "--data", "--epochs", "--batch-size", "--optimizer", "--lr",
+                          "--lr-scaling", "--warmup-epochs", "--seed", "--val-size", "--max-steps",
+                          "--threads", "--allreduce", "--metrics", "--progress", "--config"}) {
+    EXPECT_NE(help.help_text.find(opt), std::string::npos) << opt;
+  }
+  EXPECT_NE(help.help_text.find("(=128)"), std::string::npos);  // defaults are listed
+  EXPECT_EQ(parse({"--version"}).command, Command::kVersion);
+  const auto bench = parse({"bench", "allreduce", "--max-bytes", "1024", "--algo", "ring", "--json"});
+  EXPECT_EQ(bench.command, Command::kBenchAllreduce);
+  EXPECT_EQ(bench.bench.max_bytes, 1024u);
+  EXPECT_EQ(bench.bench.algos, std::vector<std::string>{"ring"});
+  EXPECT_TRUE(bench.bench_json);
+}
+
+TEST(ModelRegistry, BuiltinsParseAndBuildWithExpectedSizes) {
+  auto cnn = nn::build_model(load_model_config("cnn"));
+  EXPECT_EQ(cnn->arena().num_params(), 693962u);  // the reference network
+  EXPECT_EQ(cnn->output_shape(), (tensor::Shape{10}));
+  auto mlp = nn::build_model(load_model_config("mlp"));
+  EXPECT_EQ(mlp->arena().num_params(), 784u * 256 + 256 + 256 * 10 + 10);
+}
+
+TEST(ModelRegistry, EveryFileInModelsParsesAndBuilds) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DTRAIN_SOURCE_DIR "/models")) {
+    if (entry.path().extension() != ".pbtxt") continue;
+    SCOPED_TRACE(entry.path().string());
+    auto model = nn::build_model(load_model_config(entry.path().string()));
+    EXPECT_GT(model->arena().num_params(), 0u);
+    EXPECT_TRUE(is_builtin_model(entry.path().stem().string()));
+    ++count;
+  }
+  EXPECT_EQ(count, static_cast<int>(builtin_model_names().size()));
+}
+
+TEST(ModelRegistry, BadSpecsGiveClearErrors) {
+  try {
+    parse_model_spec("name: \"x\"\nlayers { type: \"dense\" units: abc }\n", "bad.pbtxt");
+    FAIL();
+  } catch (const ModelError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bad.pbtxt"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("line 2"), std::string::npos) << msg;
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+  }
+  // Parses, but the shapes do not fit: the error names the layer.
+  const auto impossible = parse_model_spec(
+      "input_height: 4 input_width: 4 input_channels: 1\n"
+      "layers { type: \"conv2d\" name: \"huge\" filters: 2 kernel: 9 }\n",
+      "impossible.pbtxt");
+  try {
+    nn::build_model(impossible);
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("huge"), std::string::npos) << e.what();
+  }
+  expect_config_error({"--model", "resnet9000"}, "--model");
+  EXPECT_THROW(load_model_config("resnet9000"), ConfigError);
+}
+
+}  // namespace
+}  // namespace dtrain::cli
