@@ -1,0 +1,43 @@
+#pragma once
+// In-place ring allreduce (sum of floats) over a PeerTransport. See ring_allreduce.cpp for
+// how the ring works and why it moves 2(P-1)/P of the data per rank whatever P is.
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "dist/peer_transport.h"
+
+namespace dtrain::dist {
+
+class RingAllreduce {
+ public:
+  // 32768 floats = 128 KiB: large enough that per-message overhead is small, small enough
+  // that several chunks of a 4 MiB bucket are in flight while earlier ones are being added.
+  static constexpr std::size_t kDefaultChunkFloats = 32768;
+
+  // The transport must outlive this object. chunk_floats must be > 0.
+  explicit RingAllreduce(PeerTransport& transport, std::size_t chunk_floats = kDefaultChunkFloats);
+
+  // Replaces data with the elementwise sum over all ranks; bitwise identical on every
+  // rank. Collective: every rank calls it with the same length.
+  void allreduce_sum(std::span<float> data);
+
+  std::size_t chunk_floats() const { return chunk_floats_; }
+  // Floats of receive scratch held; it only grows, to the largest segment seen so far.
+  std::size_t scratch_floats() const { return scratch_.size(); }
+
+ private:
+  struct Segment {
+    std::size_t offset;
+    std::size_t length;
+  };
+  Segment segment(std::size_t length, int index) const;
+  void reduce_step(std::span<float> data, Segment send, Segment recv);
+  void gather_step(std::span<float> data, Segment send, Segment recv);
+
+  PeerTransport& transport_;
+  std::size_t chunk_floats_;
+  std::vector<float> scratch_;
+};
+
+}  // namespace dtrain::dist
