@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
     if (record) opt_ms.push_back(ms_since(t));
     if (record) step_ms.push_back(ms_since(step_start));
   }
-  std::printf("model %s, batch %zu, %d iterations, 1 BLAS thread (median ms)\n",
-              model_name.c_str(), batch, iters);
+  std::printf("model %s, batch %zu, %d iterations, 1 BLAS thread (median ms)\n", model_name.c_str(),
+              batch, iters);
   std::printf("%-12s %-10s %9s %9s\n", "layer", "type", "forward", "backward");
   for (std::size_t i = 0; i < n; ++i) {
     std::printf("%-12s %-10s %9.3f %9.3f\n", model->layer(i).name().c_str(),

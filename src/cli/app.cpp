@@ -43,8 +43,10 @@ int run_app(int argc, char** argv) {
   try {
     dist::MpiRuntime mpi(&argc, &argv);
     switch (options.command) {
-      case Command::kBenchAllreduce: return run_bench_allreduce(options);
-      default: return run_train(options);
+      case Command::kBenchAllreduce:
+        return run_bench_allreduce(options);
+      default:
+        return run_train(options);
     }
   } catch (const AgreedFailure& f) {
     return f.exit_code;  // already reported by the lowest failing rank

@@ -1,7 +1,6 @@
 #include "cli/options.h"
 
 #include <boost/program_options.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,52 +33,50 @@ std::string model_names() {
   return names;
 }
 
-po::options_description train_options(CliOptions& o, std::string& lr_scaling,
-                                      std::string& progress, std::string& config_file) {
+po::options_description train_options(CliOptions& o, std::string& lr_scaling, std::string& progress,
+                                      std::string& config_file) {
   auto& t = o.train;
   po::options_description desc("Train options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("config", po::value(&config_file), "read options from an INI file (key = value)")
-      ("model", po::value(&t.model_name)->default_value("cnn"),
-       ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())
-      ("data", po::value(&o.data)->default_value(data::default_data_dir()),
-       "directory of train/t10k IDX files (gzip'd or not), or 'synthetic'")
-      ("epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")
-      ("batch-size", po::value(&t.global_batch)->default_value(128),
-       "GLOBAL batch size, split over ranks (>= number of ranks)")
-      ("optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")
-      ("lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
-       "learning rate (> 0), for a global batch of 128 when --lr-scaling linear")
-      ("lr-scaling", po::value(&lr_scaling)->default_value("none"),
-       "none | linear (lr * batch-size / 128)")
-      ("warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
-       "ramp the learning rate up linearly over this many epochs (>= 0)")
-      ("seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")
-      ("val-size", po::value(&o.val_size)->default_value(5000),
-       "validation examples held out from the end of the training set")
-      ("max-steps", po::value(&t.max_steps)->default_value(0),
-       "stop once the global step reaches N, then evaluate and finish (0 = no limit)")
-      ("threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")
-      ("allreduce", po::value(&o.allreduce)->default_value("ring"),
-       "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")
-      ("metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")
-      ("progress", po::value(&progress)->default_value("auto"),
-       "auto (a bar on a terminal) | always | never");
+  desc.add_options()("help,h", "show this help")("config", po::value(&config_file),
+                                                 "read options from an INI file (key = value)")(
+      "model", po::value(&t.model_name)->default_value("cnn"),
+      ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())(
+      "data", po::value(&o.data)->default_value(data::default_data_dir()),
+      "directory of train/t10k IDX files (gzip'd or not), or 'synthetic'")(
+      "epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")(
+      "batch-size", po::value(&t.global_batch)->default_value(128),
+      "GLOBAL batch size, split over ranks (>= number of ranks)")(
+      "optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")(
+      "lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
+      "learning rate (> 0), for a global batch of 128 when --lr-scaling linear")(
+      "lr-scaling", po::value(&lr_scaling)->default_value("none"),
+      "none | linear (lr * batch-size / 128)")(
+      "warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
+      "ramp the learning rate up linearly over this many epochs (>= 0)")(
+      "seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")(
+      "val-size", po::value(&o.val_size)->default_value(5000),
+      "validation examples held out from the end of the training set")(
+      "max-steps", po::value(&t.max_steps)->default_value(0),
+      "stop once the global step reaches N, then evaluate and finish (0 = no limit)")(
+      "threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")(
+      "allreduce", po::value(&o.allreduce)->default_value("ring"),
+      "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")(
+      "metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")(
+      "progress", po::value(&progress)->default_value("auto"),
+      "auto (a bar on a terminal) | always | never");
   return desc;
 }
 
 po::options_description bench_options(CliOptions& o, std::string& algos) {
   auto& b = o.bench;
   po::options_description desc("dtrain bench allreduce options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("min-bytes", po::value(&b.min_bytes)->default_value(8), "smallest message (bytes)")
-      ("max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
-       "largest message (bytes); sizes double from min to max")
-      ("iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")
-      ("algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")
-      ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
+  desc.add_options()("help,h", "show this help")(
+      "min-bytes", po::value(&b.min_bytes)->default_value(8), "smallest message (bytes)")(
+      "max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
+      "largest message (bytes); sizes double from min to max")(
+      "iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")(
+      "algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")(
+      "json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
   return desc;
 }
 
@@ -126,8 +123,7 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(lr_scaling == "none" || lr_scaling == "linear", "--lr-scaling", lr_scaling,
           "none or linear");
   t.linear_lr_scaling = lr_scaling == "linear";
-  require(o.allreduce == "ring" || o.allreduce == "mpi", "--allreduce", o.allreduce,
-          "ring or mpi");
+  require(o.allreduce == "ring" || o.allreduce == "mpi", "--allreduce", o.allreduce, "ring or mpi");
   if (progress == "auto") {
     t.progress = train::ProgressMode::kAuto;
   } else if (progress == "always") {

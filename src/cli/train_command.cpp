@@ -24,8 +24,8 @@ data::DataSplits load_data(const CliOptions& o) {
   return data::load_idx_directory(o.data, o.val_size);
 }
 
-std::string banner(const CliOptions& o, const nn::Sequential& model,
-                   const data::DataSplits& data, const dist::Communicator& comm) {
+std::string banner(const CliOptions& o, const nn::Sequential& model, const data::DataSplits& data,
+                   const dist::Communicator& comm) {
   const int p = comm.size();
   const int b = o.train.global_batch;
   char line[512];
@@ -51,8 +51,8 @@ int run_train(const CliOptions& o) {
   agree_on_setup(comm, [&] {
     if (o.train.global_batch < comm.size()) {
       throw ConfigError("--batch-size: got " + std::to_string(o.train.global_batch) +
-                        ", expected at least the number of ranks (" +
-                        std::to_string(comm.size()) + "): it is the GLOBAL batch");
+                        ", expected at least the number of ranks (" + std::to_string(comm.size()) +
+                        "): it is the GLOBAL batch");
     }
     model = nn::build_model(load_model_config(o.train.model_name));
     data = load_data(o);
@@ -76,11 +76,12 @@ int run_train(const CliOptions& o) {
     result = trainer.run();
   });
   if (comm.rank() == 0) {
-    std::printf("test_loss %.4f  test_acc %.4f  (%lld test examples; %lld steps, %.1f s, %.0f "
-                "samples/s in training)\n",
-                result.test.loss, result.test.accuracy, static_cast<long long>(result.test.count),
-                static_cast<long long>(result.steps), result.seconds,
-                result.train_seconds > 0 ? result.samples / result.train_seconds : 0.0);
+    std::printf(
+        "test_loss %.4f  test_acc %.4f  (%lld test examples; %lld steps, %.1f s, %.0f "
+        "samples/s in training)\n",
+        result.test.loss, result.test.accuracy, static_cast<long long>(result.test.count),
+        static_cast<long long>(result.steps), result.seconds,
+        result.train_seconds > 0 ? result.samples / result.train_seconds : 0.0);
     std::fflush(stdout);
   }
   return kExitOk;

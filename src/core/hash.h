@@ -3,8 +3,8 @@
 // configuration). Not cryptographic: it only has to make accidental mismatches visible.
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 
 namespace dtrain {
 

@@ -10,15 +10,21 @@ Activation::Activation(std::string name, ActivationKind kind, float alpha)
 
 std::string Activation::type() const {
   switch (kind_) {
-    case ActivationKind::kRelu: return "relu";
-    case ActivationKind::kLeakyRelu: return "leaky_relu";
-    case ActivationKind::kSigmoid: return "sigmoid";
-    case ActivationKind::kTanh: return "tanh";
+    case ActivationKind::kRelu:
+      return "relu";
+    case ActivationKind::kLeakyRelu:
+      return "leaky_relu";
+    case ActivationKind::kSigmoid:
+      return "sigmoid";
+    case ActivationKind::kTanh:
+      return "tanh";
   }
   return "activation";
 }
 
-Shape Activation::setup(const Shape& input, ParamArena&) { return input; }
+Shape Activation::setup(const Shape& input, ParamArena&) {
+  return input;
+}
 
 void Activation::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   y.resize(x.shape());

@@ -36,8 +36,8 @@ Shape Conv2D::setup(const Shape& input, ParamArena& arena) {
                       input.to_string());
   }
   arena_ = &arena;
-  weight_slot_ = arena.declare(name() + ".weight",
-                               Shape{std::size_t(filters_), std::size_t(g.patch_size())});
+  weight_slot_ =
+      arena.declare(name() + ".weight", Shape{std::size_t(filters_), std::size_t(g.patch_size())});
   bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
   return Shape{std::size_t(g.out_height()), std::size_t(g.out_width()), std::size_t(filters_)};
 }

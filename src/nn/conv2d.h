@@ -22,15 +22,13 @@ class Conv2D final : public Layer {
 
  private:
   // First layers over few channels have a tiny GEMM depth; see tensor/small_k.h.
-  bool uses_small_k() const {
-    return geometry_.patch_size() <= tensor::kSmallK && filters_ <= 256;
-  }
+  bool uses_small_k() const { return geometry_.patch_size() <= tensor::kSmallK && filters_ <= 256; }
   int filters_;
   tensor::ConvGeometry geometry_;
   InitScheme init_;
   ParamArena* arena_ = nullptr;
   std::size_t weight_slot_ = 0, bias_slot_ = 0;
-  Tensor cols_;       // im2col of the last forward input, reused by backward
+  Tensor cols_;  // im2col of the last forward input, reused by backward
   Tensor cols_grad_;
 };
 

@@ -20,7 +20,8 @@ Shape Dense::setup(const Shape& input, ParamArena& arena) {
   }
   inputs_ = static_cast<int>(input[0]);
   arena_ = &arena;
-  weight_slot_ = arena.declare(name() + ".weight", Shape{std::size_t(units_), std::size_t(inputs_)});
+  weight_slot_ =
+      arena.declare(name() + ".weight", Shape{std::size_t(units_), std::size_t(inputs_)});
   bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(units_)});
   return Shape{std::size_t(units_)};
 }

@@ -54,7 +54,9 @@ std::size_t ParamArena::num_params() const {
   return n;
 }
 
-void ParamArena::zero_grads() { std::fill(grads_.span().begin(), grads_.span().end(), 0.0f); }
+void ParamArena::zero_grads() {
+  std::fill(grads_.span().begin(), grads_.span().end(), 0.0f);
+}
 
 std::uint64_t ParamArena::layout_fingerprint() const {
   Fingerprint f;

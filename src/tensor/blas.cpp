@@ -5,14 +5,16 @@
 namespace dtrain::tensor {
 
 namespace {
-CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::kYes ? CblasTrans : CblasNoTrans; }
+CBLAS_TRANSPOSE to_cblas(Trans t) {
+  return t == Trans::kYes ? CblasTrans : CblasNoTrans;
+}
 }  // namespace
 
-void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* a,
-          int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc) {
   if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), m, n, k, alpha, a, lda, b,
-              ldb, beta, c, ldc);
+  cblas_sgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), m, n, k, alpha, a, lda, b, ldb,
+              beta, c, ldc);
 }
 
 void gemv(Trans trans_a, int rows, int cols, float alpha, const float* a, int lda, const float* x,
@@ -21,9 +23,15 @@ void gemv(Trans trans_a, int rows, int cols, float alpha, const float* a, int ld
   cblas_sgemv(CblasRowMajor, to_cblas(trans_a), rows, cols, alpha, a, lda, x, 1, beta, y, 1);
 }
 
-void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
-int blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int threads) {
+  openblas_set_num_threads(threads);
+}
+int blas_threads() {
+  return openblas_get_num_threads();
+}
 
-std::string blas_version() { return openblas_get_config(); }
+std::string blas_version() {
+  return openblas_get_config();
+}
 
 }  // namespace dtrain::tensor

@@ -8,8 +8,8 @@ namespace dtrain::tensor {
 enum class Trans { kNo, kYes };
 
 // C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C.
-void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* a,
-          int lda, const float* b, int ldb, float beta, float* c, int ldc);
+void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc);
 
 // y[M] = alpha * op(A) x + beta * y, with A stored [rows, cols] row-major.
 void gemv(Trans trans_a, int rows, int cols, float alpha, const float* a, int lda, const float* x,

@@ -17,7 +17,9 @@ std::string Shape::to_string() const {
   return s + "]";
 }
 
-void Tensor::FreeDeleter::operator()(float* p) const { std::free(p); }
+void Tensor::FreeDeleter::operator()(float* p) const {
+  std::free(p);
+}
 
 Tensor& Tensor::operator=(const Tensor& other) {
   if (this != &other) {
@@ -65,6 +67,8 @@ void Tensor::view_of(const Tensor& other, const Shape& shape) {
   numel_ = other.numel();
 }
 
-void Tensor::fill(float value) { std::fill_n(data(), numel_, value); }
+void Tensor::fill(float value) {
+  std::fill_n(data(), numel_, value);
+}
 
 }  // namespace dtrain::tensor

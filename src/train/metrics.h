@@ -2,9 +2,8 @@
 // The metrics file of DESIGN.md: one JSON object per line, written by rank 0 only and
 // flushed after each line so a killed job keeps every finished epoch.
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace dtrain::train {
 

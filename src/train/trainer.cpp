@@ -68,7 +68,8 @@ Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::Da
       metrics_(comm.rank() == 0 ? config.metrics_path : std::string(), false),
       progress_(config.progress, comm.rank() == 0 && config.log_epochs, config.epochs) {
   if (data.train.num_classes == 0) {
-    throw ConfigError("model '" + config.model_name + "' is a classifier but the data set has no labels");
+    throw ConfigError("model '" + config.model_name +
+                      "' is a classifier but the data set has no labels");
   }
   require_same_on_all_ranks(comm_, model_.arena().layout_fingerprint(), "parameter layout");
   require_same_on_all_ranks(comm_, config_.fingerprint(), "run configuration");
@@ -162,10 +163,14 @@ TrainResult Trainer::run() {
     s.samples_per_sec = sums[2] / epoch_seconds;
     s.comm_seconds = synchronizer_.comm_seconds();
     progress_.end_epoch(s);
-    nlohmann::json line{{"event", "epoch"},           {"epoch", s.epoch},
-                        {"step", s.step},             {"train_loss", s.train_loss},
-                        {"train_acc", s.train_acc},   {"samples_per_sec", s.samples_per_sec},
-                        {"epoch_seconds", s.epoch_seconds}, {"comm_seconds", s.comm_seconds}};
+    nlohmann::json line{{"event", "epoch"},
+                        {"epoch", s.epoch},
+                        {"step", s.step},
+                        {"train_loss", s.train_loss},
+                        {"train_acc", s.train_acc},
+                        {"samples_per_sec", s.samples_per_sec},
+                        {"epoch_seconds", s.epoch_seconds},
+                        {"comm_seconds", s.comm_seconds}};
     if (val.count > 0) {
       line["val_loss"] = s.val_loss;
       line["val_acc"] = s.val_acc;

@@ -101,7 +101,8 @@ TEST(CliOptions, HelpVersionAndBench) {
   }
   EXPECT_NE(help.help_text.find("(=128)"), std::string::npos);  // defaults are listed
   EXPECT_EQ(parse({"--version"}).command, Command::kVersion);
-  const auto bench = parse({"bench", "allreduce", "--max-bytes", "1024", "--algo", "ring", "--json"});
+  const auto bench =
+      parse({"bench", "allreduce", "--max-bytes", "1024", "--algo", "ring", "--json"});
   EXPECT_EQ(bench.command, Command::kBenchAllreduce);
   EXPECT_EQ(bench.bench.max_bytes, 1024u);
   EXPECT_EQ(bench.bench.algos, std::vector<std::string>{"ring"});

@@ -11,10 +11,10 @@
 namespace dtrain::nn {
 namespace {
 
+using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_separated;
 using testing::fill_uniform;
-using tensor::Tensor;
 
 std::unique_ptr<Sequential> make(int h, int w, int c, std::vector<LayerConfig> layers,
                                  std::uint64_t seed = 1) {
@@ -98,7 +98,8 @@ TEST(Conv2D, GradientCheckStrideAndPadding) {
 TEST(MaxPool2D, ForwardPicksWindowMaximaPerChannel) {
   auto model = make(2, 2, 2, {{.type = "maxpool2d", .kernel = 2}});
   Tensor x(Shape{1, 2, 2, 2});
-  const float values[] = {1, -5, 7, -1, 3, -2, 2, -8};  // channel 0: 1,7,3,2; channel 1: -5,-1,-2,-8
+  const float values[] = {1, -5, 7, -1,
+                          3, -2, 2, -8};  // channel 0: 1,7,3,2; channel 1: -5,-1,-2,-8
   for (int i = 0; i < 8; ++i) x[i] = values[i];
   const Tensor& y = model->forward(x, {});
   ASSERT_EQ(y.shape(), (Shape{1, 1, 1, 2}));
@@ -199,7 +200,10 @@ namespace {
 
 TEST(Sequential, ReluMaxPoolReorderIsBitwiseIdentical) {
   // Ties included: the input has whole windows of equal and of negative values.
-  ModelConfig config{"reorder", 9, 9, 2,
+  ModelConfig config{"reorder",
+                     9,
+                     9,
+                     2,
                      {{.type = "conv2d", .filters = 3, .kernel = 3},
                       {.type = "relu"},
                       {.type = "maxpool2d", .kernel = 2},
