@@ -3,7 +3,11 @@
 #include "nn/activation.h"
 #include "nn/conv2d.h"
 #include "nn/dense.h"
+#include "nn/dropout.h"
+#include "nn/lstm.h"
 #include "nn/maxpool2d.h"
+#include "nn/reshape.h"
+#include "nn/simple_rnn.h"
 
 namespace dtrain::nn {
 
@@ -25,9 +29,13 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
   }
   if (c.type == "sigmoid") return std::make_unique<Activation>(name, ActivationKind::kSigmoid);
   if (c.type == "tanh") return std::make_unique<Activation>(name, ActivationKind::kTanh);
+  if (c.type == "rnn") return std::make_unique<SimpleRNN>(name, c.units, init());
+  if (c.type == "lstm") return std::make_unique<LSTM>(name, c.units, init());
+  if (c.type == "dropout") return std::make_unique<Dropout>(name, c.rate);
+  if (c.type == "reshape") return std::make_unique<Reshape>(name, c.shape);
   throw ModelError("layer '" + name + "': unknown type '" + c.type +
-                   "' (expected conv2d, maxpool2d, flatten, dense, relu, leaky_relu, sigmoid "
-                   "or tanh)");
+                   "' (expected conv2d, maxpool2d, flatten, reshape, dense, rnn, lstm, relu, "
+                   "leaky_relu, sigmoid, tanh or dropout)");
 }
 
 }  // namespace
