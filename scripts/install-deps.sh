@@ -10,7 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libboost-program-options-dev
   libgtest-dev googletest
-  zlib1g-dev libpng-dev nlohmann-json3-dev
+  zlib1g-dev libpng-dev nlohmann-json3-dev libssl-dev
   dataset-fashion-mnist
 )
 

@@ -41,10 +41,13 @@ int run_app(int argc, char** argv) {
     return kExitOk;
   }
   try {
+    if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
     dist::MpiRuntime mpi(&argc, &argv);
     switch (options.command) {
       case Command::kBenchAllreduce:
         return run_bench_allreduce(options);
+      case Command::kEval:
+        return run_eval(options);
       default:
         return run_train(options);
     }

@@ -5,13 +5,18 @@
 
 #include "cli/options.h"
 #include "core/errors.h"
+#include "data/dataset.h"
 #include "dist/communicator.h"
 
 namespace dtrain::cli {
 
 std::string version_text();
+// --data: the synthetic set or a directory of IDX files (train, val hold-out, test).
+data::DataSplits load_data(const CliOptions& options);
 int run_train(const CliOptions& options);
 int run_bench_allreduce(const CliOptions& options);
+int run_eval(const CliOptions& options);
+int run_inspect(const CliOptions& options);  // needs no MPI
 
 // Runs `setup` on every rank, then agrees on the outcome: if any rank failed, the lowest
 // failing rank prints its message and every rank throws the same exit code (via

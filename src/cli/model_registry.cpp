@@ -1,15 +1,12 @@
 #include "cli/model_registry.h"
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "ckpt/model_spec.h"
 #include "core/errors.h"
-#include "dtrain.pb.h"
 
 namespace dtrain::cli {
 
@@ -18,45 +15,6 @@ namespace {
 const std::pair<const char*, const char*> kBuiltinModels[] = {
 #include "builtin_models.inc"
 };
-
-// Collects the first parse error with its position (protobuf reports 0-based lines/columns).
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (message_.empty()) {
-      message_ = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) +
-                 ": " + message;
-    }
-  }
-  const std::string& message() const { return message_; }
-
- private:
-  std::string message_;
-};
-
-nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
-  nn::ModelConfig config;
-  config.name = spec.name();
-  config.input_height = spec.input_height();
-  config.input_width = spec.input_width();
-  config.input_channels = spec.input_channels();
-  for (const auto& l : spec.layers()) {
-    nn::LayerConfig c;
-    c.type = l.type();
-    c.name = l.name();
-    c.units = l.units();
-    c.filters = l.filters();
-    c.kernel = l.kernel();
-    c.stride = l.stride();
-    c.padding = l.padding();
-    c.init = l.init();
-    c.alpha = l.alpha();
-    c.rate = l.rate();
-    c.shape.assign(l.shape().begin(), l.shape().end());
-    config.layers.push_back(std::move(c));
-  }
-  return config;
-}
 
 }  // namespace
 
@@ -74,15 +32,7 @@ bool is_builtin_model(const std::string& name) {
 }
 
 nn::ModelConfig parse_model_spec(const std::string& text, const std::string& source) {
-  proto::ModelSpec spec;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &spec)) {
-    throw ModelError(source + ": not a valid ModelSpec: " + errors.message());
-  }
-  if (spec.name().empty()) spec.set_name(std::filesystem::path(source).stem().string());
-  return from_proto(spec);
+  return ckpt::parse_model_spec_text(text, source);
 }
 
 nn::ModelConfig load_model_config(const std::string& name_or_path) {

@@ -17,6 +17,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: dtrain [train] [options]          train (the default command)\n"
+    "       dtrain eval --checkpoint PATH     loss/accuracy of a checkpoint on the test set\n"
+    "       dtrain inspect PATH [--json]      what a checkpoint holds; checks its integrity\n"
     "       dtrain bench allreduce [options]  ring vs MPI_Allreduce: size, time, algbw, busbw\n"
     "       dtrain --help | dtrain COMMAND --help | dtrain --version\n"
     "Run it under MPI, e.g. mpirun -np 4 dtrain --epochs 5\n";
@@ -37,6 +39,7 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
                                       std::string& config_file) {
   auto& t = o.train;
   po::options_description desc("Train options");
+  // clang-format off: one option per entry reads better than the formatter's chain layout
   desc.add_options()("help,h", "show this help")("config", po::value(&config_file),
                                                  "read options from an INI file (key = value)")(
       "model", po::value(&t.model_name)->default_value("cnn"),
@@ -61,28 +64,70 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")(
       "allreduce", po::value(&o.allreduce)->default_value("ring"),
       "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")(
+      "checkpoint-dir", po::value(&o.checkpoint_dir),
+      "write checkpoints (ckpt-<step>.pb and `latest`) into DIR")(
+      "checkpoint-every-steps", po::value(&t.checkpoint_every_steps)->default_value(0),
+      "checkpoint every N global steps (0 = at each epoch end)")(
+      "keep", po::value(&o.keep)->default_value(3), "checkpoints to keep (>= 1)")(
+      "resume", po::value(&o.resume_path)->implicit_value(""),
+      "continue from the latest checkpoint in --checkpoint-dir (a fresh start if there is "
+      "none), or from PATH (a checkpoint file or directory)")(
       "metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")(
       "progress", po::value(&progress)->default_value("auto"),
       "auto (a bar on a terminal) | always | never");
+  // clang-format on
+  return desc;
+}
+
+po::options_description eval_options(CliOptions& o) {
+  po::options_description desc("dtrain eval options");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("checkpoint", po::value(&o.checkpoint),
+       "checkpoint file, or a checkpoint directory (its `latest`)")
+      ("data", po::value(&o.data)->default_value(data::default_data_dir()),
+       "directory of the t10k IDX files, or 'synthetic' (the test split is evaluated)")
+      ("val-size", po::value(&o.val_size)->default_value(5000), "as in training (train files only)")
+      ("threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")
+      ("json", po::bool_switch(&o.json), "print one JSON object");
+  // clang-format on
+  return desc;
+}
+
+po::options_description inspect_options(CliOptions& o) {
+  po::options_description desc("dtrain inspect PATH options");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("checkpoint", po::value(&o.checkpoint), "checkpoint file or directory (also positional)")
+      ("json", po::bool_switch(&o.json), "print one JSON object");
+  // clang-format on
   return desc;
 }
 
 po::options_description bench_options(CliOptions& o, std::string& algos) {
   auto& b = o.bench;
   po::options_description desc("dtrain bench allreduce options");
-  desc.add_options()("help,h", "show this help")(
-      "min-bytes", po::value(&b.min_bytes)->default_value(8), "smallest message (bytes)")(
-      "max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
-      "largest message (bytes); sizes double from min to max")(
-      "iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")(
-      "algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")(
-      "json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("min-bytes", po::value(&b.min_bytes)->default_value(8), "smallest message (bytes)")
+      ("max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
+       "largest message (bytes); sizes double from min to max")
+      ("iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")
+      ("algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")
+      ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
+  // clang-format on
   return desc;
 }
 
 void parse_into(po::options_description& desc, const std::vector<std::string>& args,
-                const std::string* config_file_option, po::variables_map& vm) {
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
+                const std::string* config_file_option, po::variables_map& vm,
+                const char* positional = nullptr) {
+  po::positional_options_description pos;
+  if (positional) pos.add(positional, 1);
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
   if (config_file_option && vm.count("config")) {
     const std::string path = vm["config"].as<std::string>();
     std::ifstream in(path);
@@ -113,6 +158,13 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(t.lr > 0.0f, "--lr", t.lr, "a number > 0");
   require(t.warmup_epochs >= 0.0, "--warmup-epochs", t.warmup_epochs, "a number >= 0");
   require(t.max_steps >= 0, "--max-steps", t.max_steps, "an integer >= 0");
+  require(t.checkpoint_every_steps >= 0, "--checkpoint-every-steps", t.checkpoint_every_steps,
+          "an integer >= 0");
+  require(o.keep >= 1, "--keep", o.keep, "an integer >= 1");
+  if (o.resume && o.resume_path.empty() && o.checkpoint_dir.empty()) {
+    throw ConfigError(
+        "--resume: without a PATH it resumes from --checkpoint-dir, which is not set");
+  }
   require(o.threads >= 1 && o.threads <= 1024, "--threads", o.threads, "an integer in [1, 1024]");
   std::error_code ec;
   require(is_builtin_model(t.model_name) || std::filesystem::is_regular_file(t.model_name, ec),
@@ -180,8 +232,36 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       }
       return o;
     }
+    if (!args.empty() && (args[0] == "eval" || args[0] == "inspect")) {
+      const bool eval = args[0] == "eval";
+      o.command = eval ? Command::kEval : Command::kInspect;
+      args.erase(args.begin());
+      auto desc = eval ? eval_options(o) : inspect_options(o);
+      parse_into(desc, args, nullptr, vm, eval ? nullptr : "checkpoint");
+      if (vm.count("help")) {
+        o.command = Command::kHelp;
+        o.help_text =
+            help_for(desc, eval ? "dtrain eval --checkpoint PATH" : "dtrain inspect PATH");
+        return o;
+      }
+      if (o.checkpoint.empty()) {
+        throw ConfigError(std::string(eval ? "eval: --checkpoint PATH" : "inspect: PATH") +
+                          " is required (a checkpoint file or directory)");
+      }
+      require(o.threads >= 1 && o.threads <= 1024, "--threads", o.threads,
+              "an integer in [1, 1024]");
+      return o;
+    }
     if (!args.empty() && !args[0].starts_with("-")) {
-      throw ConfigError("unknown command '" + args[0] + "' (expected train or bench allreduce)");
+      throw ConfigError("unknown command '" + args[0] +
+                        "' (expected train, eval, inspect or bench allreduce)");
+    }
+    // `--resume PATH` as two words: Boost only binds an implicit value written --resume=PATH.
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--resume" && !args[i + 1].starts_with("-")) {
+        args[i] += "=" + args[i + 1];
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      }
     }
     std::string lr_scaling, progress, config_file;
     auto desc = train_options(o, lr_scaling, progress, config_file);
@@ -191,6 +271,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       o.help_text = help_for(desc, "dtrain train");
       return o;
     }
+    o.resume = vm.count("resume") > 0;
     validate_train(o, lr_scaling, progress);
   } catch (const po::error& e) {
     throw ConfigError(std::string(e.what()) + " (see dtrain --help)");

@@ -10,7 +10,7 @@
 
 namespace dtrain::cli {
 
-enum class Command { kTrain, kBenchAllreduce, kHelp, kVersion };
+enum class Command { kTrain, kEval, kInspect, kBenchAllreduce, kHelp, kVersion };
 
 struct CliOptions {
   Command command = Command::kTrain;
@@ -19,6 +19,14 @@ struct CliOptions {
   std::size_t val_size = 5000;
   int threads = 1;
   std::string allreduce = "ring";
+  // Checkpoints (train).
+  std::string checkpoint_dir;
+  int keep = 3;
+  bool resume = false;
+  std::string resume_path;  // empty with resume: the latest in checkpoint_dir, if any
+  // eval / inspect.
+  std::string checkpoint;  // eval --checkpoint, inspect PATH
+  bool json = false;
   dist::AllreduceBenchOptions bench;
   bool bench_json = false;
   std::string help_text;  // filled for Command::kHelp

@@ -1,6 +1,9 @@
 #include <cstdio>
 #include <memory>
+#include <optional>
 
+#include "ckpt/checkpoint_codec.h"
+#include "ckpt/checkpoint_files.h"
 #include "cli/commands.h"
 #include "cli/model_registry.h"
 #include "data/fashion_mnist.h"
@@ -8,6 +11,7 @@
 #include "dist/mpi/mpi_communicator.h"
 #include "nn/model_config.h"
 #include "tensor/blas.h"
+#include "train/stop_signal.h"
 #include "train/trainer.h"
 
 namespace dtrain::cli {
@@ -16,13 +20,6 @@ namespace {
 
 // --data synthetic: sizes chosen so an e2e run takes seconds; --val-size does not apply.
 constexpr std::size_t kSyntheticTrain = 6000, kSyntheticVal = 1000, kSyntheticTest = 1000;
-
-data::DataSplits load_data(const CliOptions& o) {
-  if (o.data == "synthetic") {
-    return data::make_synthetic(kSyntheticTrain, kSyntheticVal, kSyntheticTest, o.train.seed);
-  }
-  return data::load_idx_directory(o.data, o.val_size);
-}
 
 std::string banner(const CliOptions& o, const nn::Sequential& model, const data::DataSplits& data,
                    const dist::Communicator& comm) {
@@ -40,21 +37,59 @@ std::string banner(const CliOptions& o, const nn::Sequential& model, const data:
   return line;
 }
 
+// Collective: rank 0 reads and validates the checkpoint, then every rank gets its bytes.
+std::optional<train::TrainState> load_resume_state(dist::Communicator& comm, const CliOptions& o,
+                                                   std::string& source) {
+  std::string bytes;
+  agree_on_setup(comm, [&] {
+    if (comm.rank() != 0 || !o.resume) return;
+    if (o.resume_path.empty()) {
+      const auto latest = ckpt::CheckpointDirectory(o.checkpoint_dir, o.keep).latest();
+      if (!latest) return;  // nothing saved yet: a fresh start (what a requeued job wants)
+      source = *latest;
+    } else {
+      source = ckpt::resolve_checkpoint_path(o.resume_path);
+    }
+    bytes = ckpt::read_checkpoint_bytes(source);
+    ckpt::decode_checkpoint(bytes, source);  // validate on rank 0 before anyone relies on it
+  });
+  std::uint64_t size = bytes.size();
+  comm.broadcast(std::as_writable_bytes(std::span<std::uint64_t>(&size, 1)), 0);
+  if (size == 0) return std::nullopt;
+  bytes.resize(size);
+  comm.broadcast(std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())), 0);
+  return ckpt::decode_checkpoint(bytes, source);
+}
+
 }  // namespace
+
+data::DataSplits load_data(const CliOptions& o) {
+  if (o.data == "synthetic") {
+    return data::make_synthetic(kSyntheticTrain, kSyntheticVal, kSyntheticTest, o.train.seed);
+  }
+  return data::load_idx_directory(o.data, o.val_size);
+}
 
 int run_train(const CliOptions& o) {
   dist::MpiCommunicator comm(o.allreduce);
   tensor::set_blas_threads(o.threads);
 
   std::unique_ptr<nn::Sequential> model;
+  nn::ModelConfig model_config;
   data::DataSplits data;
+  std::optional<ckpt::CheckpointDirectory> checkpoints;
   agree_on_setup(comm, [&] {
     if (o.train.global_batch < comm.size()) {
       throw ConfigError("--batch-size: got " + std::to_string(o.train.global_batch) +
                         ", expected at least the number of ranks (" + std::to_string(comm.size()) +
                         "): it is the GLOBAL batch");
     }
-    model = nn::build_model(load_model_config(o.train.model_name));
+    model_config = load_model_config(o.train.model_name);
+    model = nn::build_model(model_config);
+    if (!o.checkpoint_dir.empty()) {
+      checkpoints.emplace(o.checkpoint_dir, o.keep);
+      if (comm.rank() == 0) checkpoints->prepare();  // fail before training, not after
+    }
     data = load_data(o);
     const auto& in = model->input_shape();
     if (in[0] != std::size_t(data.train.height) || in[1] != std::size_t(data.train.width) ||
@@ -69,12 +104,50 @@ int run_train(const CliOptions& o) {
                                comm.size(), o.train.seed);
   });
 
+  std::string resume_source;
+  const auto resume = load_resume_state(comm, o, resume_source);
+  std::optional<ckpt::FileCheckpointStore> store;
+  if (checkpoints) store.emplace(*checkpoints);
+
+  train::TrainConfig config = o.train;
+  config.model_spec = model_config;
+  config.stop_on_signals = true;
   train::TrainResult result;
+  train::install_stop_signal_handlers();
   run_guarded(comm, [&] {
-    train::Trainer trainer(comm, *model, data, o.train);
-    if (comm.rank() == 0) std::printf("%s\n", banner(o, *model, data, comm).c_str());
+    train::Trainer trainer(comm, *model, data, config, store ? &*store : nullptr,
+                           resume ? &*resume : nullptr);
+    if (comm.rank() == 0) {
+      std::printf("%s\n", banner(o, *model, data, comm).c_str());
+      if (resume) {
+        std::printf("dtrain: resuming from %s (epoch %d, global step %lld, saved by %d rank(s))\n",
+                    resume_source.c_str(), resume->epoch,
+                    static_cast<long long>(resume->global_step), resume->world_size);
+      }
+      std::fflush(stdout);
+    }
     result = trainer.run();
   });
+  train::remove_stop_signal_handlers();
+  if (result.stopped_by_signal) {
+    if (comm.rank() == 0) {
+      if (result.checkpoint_written_at_stop) {
+        std::printf(
+            "dtrain: stopped by signal %d at step %lld; checkpoint %s written, continue "
+            "with --resume\n",
+            train::stop_signal_number(), static_cast<long long>(result.steps),
+            result.last_checkpoint.c_str());
+      } else {
+        std::fprintf(stderr,
+                     "dtrain: stopped by signal %d at step %lld; no --checkpoint-dir, so nothing "
+                     "was saved\n",
+                     train::stop_signal_number(), static_cast<long long>(result.steps));
+      }
+      std::fflush(stdout);
+      std::fflush(stderr);
+    }
+    return result.checkpoint_written_at_stop ? kExitStopped : kExitRuntime;
+  }
   if (comm.rank() == 0) {
     std::printf(
         "test_loss %.4f  test_acc %.4f  (%lld test examples; %lld steps, %.1f s, %.0f "

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/model_config.h"
 #include "optim/optimizer.h"
 
 namespace dtrain::train {
@@ -23,6 +24,11 @@ struct TrainConfig {
   std::string metrics_path;  // empty: no metrics file
   ProgressMode progress = ProgressMode::kAuto;
   bool log_epochs = true;  // rank 0 prints one line per epoch (tests turn it off)
+  // Checkpoints (with a CheckpointStore): 0 = at each epoch end, N = every N global steps.
+  std::int64_t checkpoint_every_steps = 0;
+  // Stop at a step boundary on SIGTERM/SIGINT/SIGUSR1 (see stop_signal.h).
+  bool stop_on_signals = false;
+  nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
   // Ranks compare a fingerprint of this configuration at start-up.
   std::uint64_t fingerprint() const;
 };

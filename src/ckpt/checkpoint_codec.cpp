@@ -1,0 +1,168 @@
+#include "ckpt/checkpoint_codec.h"
+
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "ckpt/model_spec.h"
+#include "ckpt/sha256.h"
+#include "core/errors.h"
+#include "dtrain.pb.h"
+
+namespace dtrain::ckpt {
+
+static_assert(std::endian::native == std::endian::little,
+              "checkpoints store little-endian floats; add byte swapping for this platform");
+
+namespace {
+
+std::string pack(const std::vector<float>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+std::vector<float> unpack(const std::string& bytes, const std::string& what,
+                          const std::string& source) {
+  if (bytes.size() % sizeof(float) != 0) {
+    throw CheckpointError(source + ": " + what + " holds " + std::to_string(bytes.size()) +
+                          " bytes, not a whole number of float32 values");
+  }
+  std::vector<float> values(bytes.size() / sizeof(float));
+  std::memcpy(values.data(), bytes.data(), bytes.size());
+  return values;
+}
+
+}  // namespace
+
+std::string encode_checkpoint(const train::TrainState& s, std::size_t max_array_bytes) {
+  std::size_t bytes = s.params.size() * sizeof(float);
+  for (const auto& a : s.optimizer_state) bytes += a.values.size() * sizeof(float);
+  if (bytes > max_array_bytes) {
+    throw CheckpointError("model too big for one checkpoint: " + std::to_string(bytes >> 20) +
+                          " MiB of parameters and optimizer state, protobuf messages are "
+                          "limited to 2 GiB");
+  }
+  proto::CheckpointPayload p;
+  *p.mutable_model() = to_proto(s.model);
+  for (const auto& slot : s.slots) {
+    auto* ps = p.add_slots();
+    ps->set_name(slot.name);
+    for (std::size_t d : slot.shape.dims()) ps->add_shape(static_cast<std::int64_t>(d));
+    ps->set_offset(static_cast<std::int64_t>(slot.offset));
+    ps->set_size(static_cast<std::int64_t>(slot.size));
+  }
+  p.set_params(pack(s.params));
+  auto* o = p.mutable_optimizer();
+  o->set_kind(s.optimizer.kind);
+  o->set_momentum(s.optimizer.momentum);
+  o->set_beta1(s.optimizer.beta1);
+  o->set_beta2(s.optimizer.beta2);
+  o->set_epsilon(s.optimizer.epsilon);
+  o->set_steps(s.optimizer_steps);
+  for (const auto& a : s.optimizer_state) {
+    auto* fa = o->add_state();
+    fa->set_name(a.name);
+    fa->set_data(pack(a.values));
+  }
+  p.set_epoch(s.epoch);
+  p.set_step_in_epoch(s.step_in_epoch);
+  p.set_global_step(s.global_step);
+  p.set_seed(s.seed);
+  p.set_world_size(s.world_size);
+  auto* r = p.mutable_run();
+  r->set_global_batch(s.global_batch);
+  r->set_lr(s.lr);
+  r->set_linear_lr_scaling(s.linear_lr_scaling);
+  r->set_warmup_epochs(s.warmup_epochs);
+  r->set_epochs(s.epochs);
+  r->set_max_steps(s.max_steps);
+  r->set_model_name(s.model_name);
+  for (double v : s.epoch_sums) p.add_epoch_sums(v);
+  for (const auto& line : s.metrics) p.add_metrics(line);
+
+  proto::CheckpointFile file;
+  file.set_format_version(kCheckpointFormatVersion);
+  file.set_payload(p.SerializeAsString());
+  const auto digest = sha256(file.payload().data(), file.payload().size());
+  file.set_payload_sha256(digest.data(), digest.size());
+  return file.SerializeAsString();
+}
+
+train::TrainState decode_checkpoint(std::string_view bytes, const std::string& source) {
+  auto fail = [&](const std::string& what) -> CheckpointError {
+    return CheckpointError(source + ": " + what);
+  };
+  if (bytes.empty()) throw fail("empty file, not a dtrain checkpoint");
+  if (bytes.size() > std::numeric_limits<int>::max()) throw fail("too large for a checkpoint");
+  proto::CheckpointFile file;
+  if (!file.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      file.format_version() == 0 || file.payload_sha256().size() != 32) {
+    throw fail("not a dtrain checkpoint, or truncated (" + std::to_string(bytes.size()) +
+               " bytes)");
+  }
+  if (file.format_version() > kCheckpointFormatVersion) {
+    throw fail("checkpoint format version " + std::to_string(file.format_version()) +
+               " is newer than this dtrain reads (" + std::to_string(kCheckpointFormatVersion) +
+               "); use a newer dtrain");
+  }
+  const auto digest = sha256(file.payload().data(), file.payload().size());
+  if (std::memcmp(digest.data(), file.payload_sha256().data(), digest.size()) != 0) {
+    throw fail("damaged: the payload's SHA-256 does not match the one stored with it");
+  }
+  proto::CheckpointPayload p;
+  if (!p.ParseFromString(file.payload())) throw fail("damaged: the payload does not parse");
+
+  train::TrainState s;
+  s.model = from_proto(p.model());
+  for (const auto& ps : p.slots()) {
+    std::vector<std::size_t> dims(ps.shape().begin(), ps.shape().end());
+    s.slots.push_back({ps.name(), nn::Shape(std::move(dims)), static_cast<std::size_t>(ps.offset()),
+                       static_cast<std::size_t>(ps.size())});
+  }
+  s.params = unpack(p.params(), "params", source);
+  for (const auto& slot : s.slots) {
+    if (slot.offset + slot.size > s.params.size() || slot.shape.numel() != slot.size) {
+      throw fail("slot '" + slot.name + "' does not fit the stored parameters");
+    }
+  }
+  const auto& o = p.optimizer();
+  s.optimizer.kind = o.kind();
+  s.optimizer.momentum = o.momentum();
+  s.optimizer.beta1 = o.beta1();
+  s.optimizer.beta2 = o.beta2();
+  s.optimizer.epsilon = o.epsilon();
+  s.optimizer_steps = o.steps();
+  for (const auto& fa : o.state()) {
+    s.optimizer_state.push_back({fa.name(), unpack(fa.data(), "optimizer " + fa.name(), source)});
+    if (s.optimizer_state.back().values.size() != s.params.size()) {
+      throw fail("optimizer state '" + fa.name() + "' does not match the parameters' size");
+    }
+  }
+  s.epoch = p.epoch();
+  s.step_in_epoch = p.step_in_epoch();
+  s.global_step = p.global_step();
+  s.seed = p.seed();
+  s.world_size = p.world_size();
+  s.global_batch = p.run().global_batch();
+  s.lr = p.run().lr();
+  s.linear_lr_scaling = p.run().linear_lr_scaling();
+  s.warmup_epochs = p.run().warmup_epochs();
+  s.epochs = p.run().epochs();
+  s.max_steps = p.run().max_steps();
+  s.model_name = p.run().model_name();
+  if (p.epoch_sums_size() == 3) {
+    for (int i = 0; i < 3; ++i) s.epoch_sums[static_cast<std::size_t>(i)] = p.epoch_sums(i);
+  }
+  s.metrics.assign(p.metrics().begin(), p.metrics().end());
+  return s;
+}
+
+std::string params_sha256(const train::TrainState& state) {
+  std::string bytes;
+  for (const auto& slot : state.slots) {
+    bytes.append(reinterpret_cast<const char*>(state.params.data() + slot.offset),
+                 slot.size * sizeof(float));
+  }
+  return sha256_hex(bytes.data(), bytes.size());
+}
+
+}  // namespace dtrain::ckpt

@@ -1,0 +1,90 @@
+#include "ckpt/model_spec.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <filesystem>
+
+#include "core/errors.h"
+
+namespace dtrain::ckpt {
+
+namespace {
+
+// Keeps the first parse error with its position (protobuf reports 0-based positions).
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (message_.empty()) {
+      message_ = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) +
+                 ": " + message;
+    }
+  }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
+
+}  // namespace
+
+nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
+  nn::ModelConfig config;
+  config.name = spec.name();
+  config.input_height = spec.input_height();
+  config.input_width = spec.input_width();
+  config.input_channels = spec.input_channels();
+  for (const auto& l : spec.layers()) {
+    nn::LayerConfig c;
+    c.type = l.type();
+    c.name = l.name();
+    c.units = l.units();
+    c.filters = l.filters();
+    c.kernel = l.kernel();
+    c.stride = l.stride();
+    c.padding = l.padding();
+    c.init = l.init();
+    c.alpha = l.alpha();
+    c.rate = l.rate();
+    c.shape.assign(l.shape().begin(), l.shape().end());
+    config.layers.push_back(std::move(c));
+  }
+  return config;
+}
+
+proto::ModelSpec to_proto(const nn::ModelConfig& config) {
+  proto::ModelSpec spec;
+  spec.set_name(config.name);
+  spec.set_input_height(config.input_height);
+  spec.set_input_width(config.input_width);
+  spec.set_input_channels(config.input_channels);
+  for (const auto& c : config.layers) {
+    auto* l = spec.add_layers();
+    l->set_type(c.type);
+    l->set_name(c.name);
+    l->set_units(c.units);
+    l->set_filters(c.filters);
+    l->set_kernel(c.kernel);
+    l->set_stride(c.stride);
+    l->set_padding(c.padding);
+    l->set_init(c.init);
+    l->set_alpha(c.alpha);
+    l->set_rate(c.rate);
+    for (int d : c.shape) l->add_shape(d);
+  }
+  return spec;
+}
+
+nn::ModelConfig parse_model_spec_text(const std::string& text, const std::string& source) {
+  proto::ModelSpec spec;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &spec)) {
+    throw ModelError(source + ": not a valid ModelSpec: " + errors.message());
+  }
+  if (spec.name().empty()) spec.set_name(std::filesystem::path(source).stem().string());
+  return from_proto(spec);
+}
+
+}  // namespace dtrain::ckpt

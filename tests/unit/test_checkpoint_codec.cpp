@@ -1,0 +1,151 @@
+// Checkpoint encoding: round trip, and every kind of damaged or foreign file gives a
+// CheckpointError (exit 3) naming the file and what is wrong, never a crash.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ckpt/checkpoint_codec.h"
+#include "ckpt/checkpoint_files.h"
+#include "cli/model_registry.h"
+#include "core/errors.h"
+#include "core/rng.h"
+#include "dtrain.pb.h"
+#include "nn/model_config.h"
+
+namespace dtrain::ckpt {
+namespace {
+
+train::TrainState sample_state() {
+  train::TrainState s;
+  s.model = cli::load_model_config("mlp");
+  auto model = nn::build_model(s.model);
+  model->init_params(3);
+  s.slots = model->arena().slots();
+  const auto p = model->arena().params();
+  s.params.assign(p.begin(), p.end());
+  s.optimizer.kind = "adam";
+  s.optimizer_steps = 17;
+  s.optimizer_state = {{"m", std::vector<float>(s.params.size(), 0.25f)},
+                       {"v", std::vector<float>(s.params.size(), 0.5f)}};
+  s.epoch = 2;
+  s.step_in_epoch = 5;
+  s.global_step = 50;
+  s.seed = 9;
+  s.world_size = 4;
+  s.global_batch = 128;
+  s.lr = 0.001f;
+  s.epochs = 5;
+  s.model_name = "mlp";
+  s.epoch_sums = {1.5, 7.0, 12.0};
+  s.metrics = {R"({"event":"epoch","epoch":1})"};
+  return s;
+}
+
+void expect_checkpoint_error(std::string_view bytes, const std::string& expected_text) {
+  try {
+    decode_checkpoint(bytes, "ckpt-test.pb");
+    ADD_FAILURE() << "expected CheckpointError containing '" << expected_text << "'";
+  } catch (const CheckpointError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("ckpt-test.pb"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(expected_text), std::string::npos) << msg;
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+  }
+}
+
+TEST(CheckpointCodec, RoundTripKeepsEverything) {
+  const auto s = sample_state();
+  const auto d = decode_checkpoint(encode_checkpoint(s), "x");
+  EXPECT_EQ(d.params, s.params);
+  ASSERT_EQ(d.slots.size(), s.slots.size());
+  for (std::size_t i = 0; i < d.slots.size(); ++i) {
+    EXPECT_EQ(d.slots[i].name, s.slots[i].name);
+    EXPECT_EQ(d.slots[i].shape, s.slots[i].shape);
+    EXPECT_EQ(d.slots[i].offset, s.slots[i].offset);
+  }
+  EXPECT_EQ(d.optimizer.kind, "adam");
+  EXPECT_EQ(d.optimizer_steps, 17);
+  ASSERT_EQ(d.optimizer_state.size(), 2u);
+  EXPECT_EQ(d.optimizer_state[1].name, "v");
+  EXPECT_EQ(d.optimizer_state[1].values, s.optimizer_state[1].values);
+  EXPECT_EQ(d.epoch, 2);
+  EXPECT_EQ(d.step_in_epoch, 5);
+  EXPECT_EQ(d.global_step, 50);
+  EXPECT_EQ(d.seed, 9u);
+  EXPECT_EQ(d.world_size, 4);
+  EXPECT_EQ(d.global_batch, 128);
+  EXPECT_EQ(d.model_name, "mlp");
+  EXPECT_EQ(d.model.layers.size(), s.model.layers.size());
+  EXPECT_EQ(d.epoch_sums, s.epoch_sums);
+  EXPECT_EQ(d.metrics, s.metrics);
+  EXPECT_EQ(params_sha256(d), params_sha256(s));
+  EXPECT_EQ(params_sha256(d).size(), 64u);
+}
+
+TEST(CheckpointCodec, ParamsSha256CoversParametersOnly) {
+  auto s = sample_state();
+  const auto before = params_sha256(s);
+  s.optimizer_state[0].values[0] = 99.0f;
+  EXPECT_EQ(params_sha256(s), before);
+  s.params[s.slots.back().offset] += 1.0f;
+  EXPECT_NE(params_sha256(s), before);
+}
+
+TEST(CheckpointCodec, DamagedFilesAreReportedAsSuch) {
+  const std::string good = encode_checkpoint(sample_state());
+  expect_checkpoint_error("", "empty");
+  expect_checkpoint_error(std::string_view(good).substr(0, good.size() / 2), "truncated");
+  expect_checkpoint_error(std::string_view(good).substr(0, 10), "truncated");
+  // One flipped byte anywhere in the payload's bulk is caught by the SHA-256.
+  for (std::size_t pos : {good.size() / 3, good.size() / 2, good.size() - 40}) {
+    std::string flipped = good;
+    flipped[pos] = static_cast<char>(flipped[pos] ^ 0x10);
+    try {
+      decode_checkpoint(flipped, "ckpt-test.pb");
+      ADD_FAILURE() << "flip at " << pos << " not detected";
+    } catch (const CheckpointError& e) {
+      EXPECT_NE(std::string(e.what()).find("ckpt-test.pb"), std::string::npos);
+    }
+  }
+  Rng rng(5);
+  std::string noise(4096, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng.below(256));
+  expect_checkpoint_error(noise, "not a dtrain checkpoint");
+}
+
+TEST(CheckpointCodec, NewerFormatVersionIsRefusedClearly) {
+  proto::CheckpointFile file;
+  file.ParseFromString(encode_checkpoint(sample_state()));
+  file.set_format_version(kCheckpointFormatVersion + 1);
+  expect_checkpoint_error(file.SerializeAsString(), "newer");
+}
+
+TEST(CheckpointCodec, ModelTooBigForOneMessageIsAClearError) {
+  try {
+    encode_checkpoint(sample_state(), /*max_array_bytes=*/1024);
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("too big"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CheckpointFiles, PathsThatAreNotCheckpoints) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "dtrain_ckpt_paths";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  EXPECT_THROW(read_checkpoint_bytes((dir / "sub").string()), CheckpointError);      // a directory
+  EXPECT_THROW(read_checkpoint_bytes((dir / "none.pb").string()), CheckpointError);  // missing
+  // A directory without `latest`, and a `latest` naming a missing file.
+  EXPECT_THROW(resolve_checkpoint_path((dir / "sub").string()), CheckpointError);
+  std::ofstream(dir / "sub" / "latest") << "ckpt-7.pb\n";
+  try {
+    resolve_checkpoint_path((dir / "sub").string());
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("ckpt-7.pb"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dtrain::ckpt
