@@ -12,6 +12,8 @@ packages=(
   libgtest-dev googletest
   zlib1g-dev libpng-dev nlohmann-json3-dev libssl-dev
   dataset-fashion-mnist
+  slurmctld slurmd slurm-client munge         # the local Slurm cluster of the slurm tests
+  gnuplot-nox                                 # scaling plots (bench/scaling_sweep.sh)
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
