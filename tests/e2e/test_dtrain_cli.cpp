@@ -1,12 +1,12 @@
 // The dtrain binary end to end: training under mpiexec -np 2 on synthetic data with the
 // metrics file checked line by line, and the documented exit codes for bad input.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "testing/idx_files.h"
 #include "testing/run_command.h"
 
 namespace dtrain::testing {
@@ -86,23 +86,13 @@ TEST(DtrainErrors, MissingDataDirectoryIsExit3NamingPathAndPackage) {
   expect_output_has(r, "dataset-fashion-mnist");
 }
 
-void write_gz(const std::string& path, const std::vector<unsigned char>& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
-  gzclose(f);
+void write_gz(const std::string& path, const Bytes& bytes) {
+  write_file(path, bytes, true);
 }
 
-std::vector<unsigned char> idx(std::uint32_t magic, std::vector<std::uint32_t> dims,
-                               std::size_t payload) {
-  std::vector<unsigned char> out;
-  for (std::uint32_t v : std::vector<std::uint32_t>{magic}) {
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<unsigned char>(v >> s));
-  }
-  for (std::uint32_t v : dims) {
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<unsigned char>(v >> s));
-  }
-  out.resize(out.size() + payload, 1);
-  return out;
+// An IDX file whose payload holds `payload` bytes, whatever its header promises.
+Bytes idx(std::uint32_t magic, const std::vector<std::uint32_t>& dims, std::size_t payload) {
+  return idx_bytes(magic, dims, Bytes(payload, 1));
 }
 
 TEST(DtrainErrors, MalformedIdxFilesAreExit3NamingTheFile) {

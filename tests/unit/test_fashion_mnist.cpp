@@ -1,7 +1,6 @@
 // load_idx_directory on small directories written by the test, and on the real data set
 // when Debian's dataset-fashion-mnist is installed.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -11,26 +10,16 @@
 
 #include "core/errors.h"
 #include "data/fashion_mnist.h"
+#include "testing/idx_files.h"
 
 namespace dtrain::data {
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
+using testing::Bytes;
+using testing::idx_bytes;
 
 constexpr int kSide = 4;  // tiny images keep the files small; the loader takes the size from them
-
-Bytes idx_bytes(std::uint32_t magic, const std::vector<std::uint32_t>& dims, const Bytes& data) {
-  Bytes out;
-  auto put32 = [&out](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8)
-      out.push_back(static_cast<std::uint8_t>(v >> shift));
-  };
-  put32(magic);
-  for (std::uint32_t d : dims) put32(d);
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
-}
 
 // Image i is filled with byte (i + salt) so tests can tell which example landed where.
 Bytes images(std::size_t n, int salt) {
@@ -57,18 +46,7 @@ class FashionMnistTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   void write(const std::string& name, const Bytes& bytes, bool gz) {
-    const std::string path = (dir_ / name).string() + (gz ? ".gz" : "");
-    if (gz) {
-      gzFile f = gzopen(path.c_str(), "wb");
-      ASSERT_NE(f, nullptr);
-      ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-                static_cast<int>(bytes.size()));
-      ASSERT_EQ(gzclose(f), Z_OK);
-    } else {
-      std::ofstream f(path, std::ios::binary);
-      f.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    }
+    testing::write_file((dir_ / name).string() + (gz ? ".gz" : ""), bytes, gz);
   }
   void write_images(const std::string& prefix, std::size_t n, int salt, bool gz) {
     write(prefix + "-images-idx3-ubyte",

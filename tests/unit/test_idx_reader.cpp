@@ -1,6 +1,5 @@
 // read_idx on good and damaged files, raw and gzip'd, written by the test itself.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -10,24 +9,14 @@
 
 #include "core/errors.h"
 #include "data/idx_reader.h"
+#include "testing/idx_files.h"
 
 namespace dtrain::data {
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes idx_bytes(std::uint32_t magic, const std::vector<std::uint32_t>& dims, const Bytes& data) {
-  Bytes out;
-  auto put32 = [&out](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8)
-      out.push_back(static_cast<std::uint8_t>(v >> shift));
-  };
-  put32(magic);
-  for (std::uint32_t d : dims) put32(d);
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
-}
+using testing::Bytes;
+using testing::idx_bytes;
 
 Bytes pattern(std::size_t n) {
   Bytes b(n);
@@ -48,20 +37,12 @@ class IdxReaderTest : public ::testing::Test {
 
   std::string write_raw(const std::string& name, const Bytes& bytes) {
     const std::string path = (dir_ / name).string();
-    std::ofstream f(path, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
+    testing::write_file(path, bytes, /*gzip=*/false);
     return path;
   }
   std::string write_gz(const std::string& name, const Bytes& bytes) {
     const std::string path = (dir_ / name).string();
-    gzFile f = gzopen(path.c_str(), "wb");
-    EXPECT_NE(f, nullptr);
-    if (!bytes.empty()) {
-      EXPECT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-                static_cast<int>(bytes.size()));
-    }
-    EXPECT_EQ(gzclose(f), Z_OK);
+    testing::write_file(path, bytes, /*gzip=*/true);
     return path;
   }
   Bytes read_back(const std::string& path) {
