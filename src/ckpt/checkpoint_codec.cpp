@@ -34,8 +34,12 @@ std::vector<float> unpack(const std::string& bytes, const std::string& what,
 }  // namespace
 
 std::string encode_checkpoint(const train::TrainState& s, std::size_t max_array_bytes) {
-  std::size_t bytes = s.params.size() * sizeof(float);
-  for (const auto& a : s.optimizer_state) bytes += a.values.size() * sizeof(float);
+  const auto models = s.models();
+  std::size_t bytes = 0;
+  for (const auto& m : models) {
+    bytes += m.params.size() * sizeof(float);
+    for (const auto& a : m.optimizer_state) bytes += a.values.size() * sizeof(float);
+  }
   if (bytes > max_array_bytes) {
     throw CheckpointError("model too big for one checkpoint: " + std::to_string(bytes >> 20) +
                           " MiB of parameters and optimizer state, protobuf messages are "
@@ -43,25 +47,29 @@ std::string encode_checkpoint(const train::TrainState& s, std::size_t max_array_
   }
   proto::CheckpointPayload p;
   *p.mutable_model() = to_proto(s.model);
-  for (const auto& slot : s.slots) {
-    auto* ps = p.add_slots();
-    ps->set_name(slot.name);
-    for (std::size_t d : slot.shape.dims()) ps->add_shape(static_cast<std::int64_t>(d));
-    ps->set_offset(static_cast<std::int64_t>(slot.offset));
-    ps->set_size(static_cast<std::int64_t>(slot.size));
-  }
-  p.set_params(pack(s.params));
-  auto* o = p.mutable_optimizer();
-  o->set_kind(s.optimizer.kind);
-  o->set_momentum(s.optimizer.momentum);
-  o->set_beta1(s.optimizer.beta1);
-  o->set_beta2(s.optimizer.beta2);
-  o->set_epsilon(s.optimizer.epsilon);
-  o->set_steps(s.optimizer_steps);
-  for (const auto& a : s.optimizer_state) {
-    auto* fa = o->add_state();
-    fa->set_name(a.name);
-    fa->set_data(pack(a.values));
+  for (const auto& m : models) {
+    auto* pm = p.add_models();
+    pm->set_role(m.role);
+    for (const auto& slot : m.slots) {
+      auto* ps = pm->add_slots();
+      ps->set_name(slot.name);
+      for (std::size_t d : slot.shape.dims()) ps->add_shape(static_cast<std::int64_t>(d));
+      ps->set_offset(static_cast<std::int64_t>(slot.offset));
+      ps->set_size(static_cast<std::int64_t>(slot.size));
+    }
+    pm->set_params(pack(m.params));
+    auto* o = pm->mutable_optimizer();
+    o->set_kind(s.optimizer.kind);
+    o->set_momentum(s.optimizer.momentum);
+    o->set_beta1(s.optimizer.beta1);
+    o->set_beta2(s.optimizer.beta2);
+    o->set_epsilon(s.optimizer.epsilon);
+    o->set_steps(m.optimizer_steps);
+    for (const auto& a : m.optimizer_state) {
+      auto* fa = o->add_state();
+      fa->set_name(a.name);
+      fa->set_data(pack(a.values));
+    }
   }
   p.set_epoch(s.epoch);
   p.set_step_in_epoch(s.step_in_epoch);
@@ -104,6 +112,11 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
                " is newer than this dtrain reads (" + std::to_string(kCheckpointFormatVersion) +
                "); use a newer dtrain");
   }
+  if (file.format_version() < kCheckpointFormatVersion) {
+    throw fail("checkpoint format version " + std::to_string(file.format_version()) +
+               " predates per-model parameters (format " +
+               std::to_string(kCheckpointFormatVersion) + "); it cannot be resumed");
+  }
   const auto digest = sha256(file.payload().data(), file.payload().size());
   if (std::memcmp(digest.data(), file.payload_sha256().data(), digest.size()) != 0) {
     throw fail("damaged: the payload's SHA-256 does not match the one stored with it");
@@ -113,30 +126,40 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
 
   train::TrainState s;
   s.model = from_proto(p.model());
-  for (const auto& ps : p.slots()) {
-    std::vector<std::size_t> dims(ps.shape().begin(), ps.shape().end());
-    s.slots.push_back({ps.name(), nn::Shape(std::move(dims)), static_cast<std::size_t>(ps.offset()),
-                       static_cast<std::size_t>(ps.size())});
-  }
-  s.params = unpack(p.params(), "params", source);
-  for (const auto& slot : s.slots) {
-    if (slot.offset + slot.size > s.params.size() || slot.shape.numel() != slot.size) {
-      throw fail("slot '" + slot.name + "' does not fit the stored parameters");
+  if (p.models_size() == 0) throw fail("damaged: the checkpoint holds no model parameters");
+  std::vector<train::ModelState> models;
+  for (const auto& pm : p.models()) {
+    train::ModelState m;
+    m.role = pm.role();
+    for (const auto& ps : pm.slots()) {
+      std::vector<std::size_t> dims(ps.shape().begin(), ps.shape().end());
+      m.slots.push_back({ps.name(), nn::Shape(std::move(dims)),
+                         static_cast<std::size_t>(ps.offset()),
+                         static_cast<std::size_t>(ps.size())});
     }
-  }
-  const auto& o = p.optimizer();
-  s.optimizer.kind = o.kind();
-  s.optimizer.momentum = o.momentum();
-  s.optimizer.beta1 = o.beta1();
-  s.optimizer.beta2 = o.beta2();
-  s.optimizer.epsilon = o.epsilon();
-  s.optimizer_steps = o.steps();
-  for (const auto& fa : o.state()) {
-    s.optimizer_state.push_back({fa.name(), unpack(fa.data(), "optimizer " + fa.name(), source)});
-    if (s.optimizer_state.back().values.size() != s.params.size()) {
-      throw fail("optimizer state '" + fa.name() + "' does not match the parameters' size");
+    m.params = unpack(pm.params(), m.role + " params", source);
+    for (const auto& slot : m.slots) {
+      if (slot.offset + slot.size > m.params.size() || slot.shape.numel() != slot.size) {
+        throw fail("slot '" + slot.name + "' does not fit the stored parameters");
+      }
     }
+    const auto& o = pm.optimizer();
+    // Every model is trained with the same optimizer kind and hyper-parameters.
+    s.optimizer.kind = o.kind();
+    s.optimizer.momentum = o.momentum();
+    s.optimizer.beta1 = o.beta1();
+    s.optimizer.beta2 = o.beta2();
+    s.optimizer.epsilon = o.epsilon();
+    m.optimizer_steps = o.steps();
+    for (const auto& fa : o.state()) {
+      m.optimizer_state.push_back({fa.name(), unpack(fa.data(), "optimizer " + fa.name(), source)});
+      if (m.optimizer_state.back().values.size() != m.params.size()) {
+        throw fail("optimizer state '" + fa.name() + "' does not match the parameters' size");
+      }
+    }
+    models.push_back(std::move(m));
   }
+  s.set_models(std::move(models));
   s.epoch = p.epoch();
   s.step_in_epoch = p.step_in_epoch();
   s.global_step = p.global_step();
@@ -149,18 +172,18 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
   s.epochs = p.run().epochs();
   s.max_steps = p.run().max_steps();
   s.model_name = p.run().model_name();
-  if (p.epoch_sums_size() == 3) {
-    for (int i = 0; i < 3; ++i) s.epoch_sums[static_cast<std::size_t>(i)] = p.epoch_sums(i);
-  }
+  s.epoch_sums.assign(p.epoch_sums().begin(), p.epoch_sums().end());
   s.metrics.assign(p.metrics().begin(), p.metrics().end());
   return s;
 }
 
 std::string params_sha256(const train::TrainState& state) {
   std::string bytes;
-  for (const auto& slot : state.slots) {
-    bytes.append(reinterpret_cast<const char*>(state.params.data() + slot.offset),
-                 slot.size * sizeof(float));
+  for (const auto& m : state.models()) {
+    for (const auto& slot : m.slots) {
+      bytes.append(reinterpret_cast<const char*>(m.params.data() + slot.offset),
+                   slot.size * sizeof(float));
+    }
   }
   return sha256_hex(bytes.data(), bytes.size());
 }

@@ -8,7 +8,8 @@
 
 namespace dtrain::ckpt {
 
-inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
+// Format 2: parameters and optimizer state per model (CheckpointPayload.models).
+inline constexpr std::uint32_t kCheckpointFormatVersion = 2;
 
 // Protobuf refuses messages over 2 GiB; parameters and optimizer state must stay below
 // this, with room for the rest of the message.
@@ -23,7 +24,8 @@ std::string encode_checkpoint(const train::TrainState& state,
 train::TrainState decode_checkpoint(std::string_view bytes, const std::string& source);
 
 // SHA-256 (hex) of the little-endian float32 parameters in arena order, padding between
-// slots excluded: the figure `dtrain inspect` prints as params_sha256.
+// slots excluded, model after model in checkpoint order (a GAN: the generator's, then the
+// discriminator's): the figure `dtrain inspect` prints as params_sha256.
 std::string params_sha256(const train::TrainState& state);
 
 }  // namespace dtrain::ckpt

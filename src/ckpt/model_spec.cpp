@@ -49,6 +49,10 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
     c.shape.assign(l.shape().begin(), l.shape().end());
     config.layers.push_back(std::move(c));
   }
+  config.task = spec.task();
+  config.noise_dim = spec.noise_dim();
+  if (spec.has_generator()) config.generator.push_back(from_proto(spec.generator()));
+  if (spec.has_discriminator()) config.discriminator.push_back(from_proto(spec.discriminator()));
   return config;
 }
 
@@ -71,6 +75,12 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     l->set_alpha(c.alpha);
     l->set_rate(c.rate);
     for (int d : c.shape) l->add_shape(d);
+  }
+  spec.set_task(config.task);
+  spec.set_noise_dim(config.noise_dim);
+  if (!config.generator.empty()) *spec.mutable_generator() = to_proto(config.generator[0]);
+  if (!config.discriminator.empty()) {
+    *spec.mutable_discriminator() = to_proto(config.discriminator[0]);
   }
   return spec;
 }

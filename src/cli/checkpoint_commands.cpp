@@ -7,15 +7,29 @@
 #include "cli/commands.h"
 #include "dist/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
+#include "train/task.h"
 #include "train/trainer.h"
 
 namespace dtrain::cli {
 
 namespace {
 
+std::size_t num_params(const train::ModelState& m) {
+  std::size_t n = 0;
+  for (const auto& slot : m.slots) n += slot.size;
+  return n;
+}
+
 std::size_t num_params(const train::TrainState& s) {
   std::size_t n = 0;
-  for (const auto& slot : s.slots) n += slot.size;
+  for (const auto& m : s.models()) n += num_params(m);
+  return n;
+}
+
+std::size_t num_layers(const nn::ModelConfig& c) {
+  std::size_t n = c.layers.size();
+  for (const auto& g : c.generator) n += num_layers(g);
+  for (const auto& d : c.discriminator) n += num_layers(d);
   return n;
 }
 
@@ -27,13 +41,23 @@ int run_inspect(const CliOptions& o) {
   const auto s = ckpt::decode_checkpoint(bytes, path);  // verifies the SHA-256
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& line : s.metrics) metrics.push_back(nlohmann::json::parse(line));
+  // params_sha256 covers the models in this order (a GAN: generator, then discriminator).
+  nlohmann::json models = nlohmann::json::array();
+  std::string roles;
+  for (const auto& m : s.models()) {
+    models.push_back(
+        {{"role", m.role}, {"num_params", num_params(m)}, {"optimizer_steps", m.optimizer_steps}});
+    roles += (roles.empty() ? "" : ", ") + m.role + " " + std::to_string(num_params(m));
+  }
   nlohmann::json j{{"file", path},
                    {"bytes", bytes.size()},
                    {"format_version", ckpt::kCheckpointFormatVersion},
                    {"checksum", "ok"},
                    {"model", s.model.name},
                    {"model_option", s.model_name},
-                   {"layers", s.model.layers.size()},
+                   {"task", s.model.task_kind()},
+                   {"layers", num_layers(s.model)},
+                   {"models", models},
                    {"num_params", num_params(s)},
                    {"step", s.global_step},
                    {"epoch", s.epoch},
@@ -53,8 +77,9 @@ int run_inspect(const CliOptions& o) {
   }
   std::printf("%s: dtrain checkpoint, format %u, %zu bytes, checksum ok\n", path.c_str(),
               ckpt::kCheckpointFormatVersion, bytes.size());
-  std::printf("  model          %s (--model %s), %zu layers, %zu parameters\n",
-              s.model.name.c_str(), s.model_name.c_str(), s.model.layers.size(), num_params(s));
+  std::printf("  model          %s (--model %s, task %s), %zu layers, %zu parameters (%s)\n",
+              s.model.name.c_str(), s.model_name.c_str(), s.model.task_kind().c_str(),
+              num_layers(s.model), num_params(s), roles.c_str());
   std::printf("  position       global step %lld, epoch %d (%lld steps into it)\n",
               static_cast<long long>(s.global_step), s.epoch,
               static_cast<long long>(s.step_in_epoch));
@@ -64,8 +89,14 @@ int run_inspect(const CliOptions& o) {
   std::printf("  params_sha256  %s\n", ckpt::params_sha256(s).c_str());
   for (const auto& m : metrics) {
     if (m.value("event", "") != "epoch") continue;
-    std::printf("  epoch %-3d      train_loss %.4f  val_acc %.4f\n", m.value("epoch", 0),
-                m.value("train_loss", 0.0), m.value("val_acc", 0.0));
+    std::string figures;
+    for (const char* key : {"train_loss", "val_acc", "train_mse", "val_mse", "d_loss", "g_loss"}) {
+      if (!m.contains(key)) continue;
+      char text[64];
+      std::snprintf(text, sizeof text, "  %s %.4f", key, m[key].get<double>());
+      figures += text;
+    }
+    std::printf("  epoch %-3d    %s\n", m.value("epoch", 0), figures.c_str());
   }
   return kExitOk;
 }
@@ -74,38 +105,47 @@ int run_eval(const CliOptions& o) {
   dist::MpiCommunicator comm("ring");
   tensor::set_blas_threads(o.threads);
   train::TrainState state;
-  std::unique_ptr<nn::Sequential> model;
+  std::unique_ptr<train::Task> task;
   data::DataSplits data;
   std::string path;
   agree_on_setup(comm, [&] {
     path = ckpt::resolve_checkpoint_path(o.checkpoint);
     state = ckpt::decode_checkpoint(ckpt::read_checkpoint_bytes(path), path);
-    model = nn::build_model(state.model);
-    if (model->arena().arena_size() != state.params.size()) {
+    task = train::make_task(state.model, state.seed);
+    const auto& models = task->models();
+    const auto saved = state.models();
+    bool fits = models.size() == saved.size();
+    for (std::size_t i = 0; fits && i < models.size(); ++i) {
+      fits = models[i].model->arena().arena_size() == saved[i].params.size();
+    }
+    if (!fits) {
       throw CheckpointError(path + ": the stored parameters do not fit model '" + state.model.name +
                             "'");
     }
-    std::copy(state.params.begin(), state.params.end(), model->arena().params().begin());
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      const auto& p = saved[i].params;
+      std::copy(p.begin(), p.end(), models[i].model->arena().params().begin());
+    }
     CliOptions data_options = o;
     data_options.train.seed = state.seed;  // the synthetic set is generated from the run's seed
     data = load_data(data_options);
   });
-  train::EvalResult r;
-  run_guarded(comm, [&] { r = train::evaluate(*model, data.test, comm, 500); });
+  // A classifier: test loss and accuracy; an autoencoder: test MSE; a GAN: its two losses.
+  train::Report r;
+  run_guarded(comm, [&] { r = task->final_report(data.test, comm, 500); });
   if (comm.rank() != 0) return kExitOk;
   if (o.json) {
-    std::printf("%s\n", nlohmann::json{{"event", "eval"},
-                                       {"checkpoint", path},
-                                       {"step", state.global_step},
-                                       {"test_loss", r.loss},
-                                       {"test_acc", r.accuracy},
-                                       {"test_examples", r.count}}
-                            .dump()
-                            .c_str());
+    nlohmann::json j{{"event", "eval"},
+                     {"checkpoint", path},
+                     {"step", state.global_step},
+                     {"task", task->kind()},
+                     {"test_examples", r.examples}};
+    j.update(r.json);
+    std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s (step %lld): test_loss %.4f  test_acc %.4f  (%lld test examples)\n",
-                path.c_str(), static_cast<long long>(state.global_step), r.loss, r.accuracy,
-                static_cast<long long>(r.count));
+    std::printf("%s (step %lld): %s  (%lld test examples)\n", path.c_str(),
+                static_cast<long long>(state.global_step), r.text.c_str(),
+                static_cast<long long>(r.examples));
   }
   return kExitOk;
 }

@@ -51,9 +51,10 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "GLOBAL batch size, split over ranks (>= number of ranks)")(
       "optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")(
       "lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
-      "learning rate (> 0), for a global batch of 128 when --lr-scaling linear")(
-      "lr-scaling", po::value(&lr_scaling)->default_value("none"),
-      "none | linear (lr * batch-size / 128)")(
+      "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a gan's "
+      "default is 0.0002 (with Adam's beta1 0.5)")("lr-scaling",
+                                                   po::value(&lr_scaling)->default_value("none"),
+                                                   "none | linear (lr * batch-size / 128)")(
       "warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
       "ramp the learning rate up linearly over this many epochs (>= 0)")(
       "seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")(
@@ -73,6 +74,8 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "continue from the latest checkpoint in --checkpoint-dir (a fresh start if there is "
       "none), or from PATH (a checkpoint file or directory)")(
       "metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")(
+      "output-dir", po::value(&t.output_dir),
+      "write images into DIR at each epoch end (autoencoder reconstructions, GAN samples)")(
       "progress", po::value(&progress)->default_value("auto"),
       "auto (a bar on a terminal) | always | never");
   // clang-format on
@@ -272,6 +275,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       return o;
     }
     o.resume = vm.count("resume") > 0;
+    o.lr_given = !vm["lr"].defaulted();
     validate_train(o, lr_scaling, progress);
   } catch (const po::error& e) {
     throw ConfigError(std::string(e.what()) + " (see dtrain --help)");

@@ -15,7 +15,8 @@ enum class Command { kTrain, kEval, kInspect, kBenchAllreduce, kHelp, kVersion }
 struct CliOptions {
   Command command = Command::kTrain;
   train::TrainConfig train;
-  std::string data;  // a directory of IDX files, or "synthetic"
+  bool lr_given = false;  // --lr set by the user (a GAN's default differs)
+  std::string data;       // a directory of IDX files, or "synthetic"
   std::size_t val_size = 5000;
   int threads = 1;
   std::string allreduce = "ring";

@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -21,20 +23,49 @@ namespace {
 // --data synthetic: sizes chosen so an e2e run takes seconds; --val-size does not apply.
 constexpr std::size_t kSyntheticTrain = 6000, kSyntheticVal = 1000, kSyntheticTest = 1000;
 
-std::string banner(const CliOptions& o, const nn::Sequential& model, const data::DataSplits& data,
-                   const dist::Communicator& comm) {
+std::string banner(const CliOptions& o, const train::TrainConfig& config, const train::Task& task,
+                   const data::DataSplits& data, const dist::Communicator& comm) {
   const int p = comm.size();
   const int b = o.train.global_batch;
-  char line[512];
+  std::size_t params = 0;
+  std::string parts;
+  for (const auto& m : task.models()) {
+    params += m.model->arena().num_params();
+    if (task.models().size() > 1) {
+      parts += (parts.empty() ? ": " : " + ") + m.role + " " +
+               std::to_string(m.model->arena().num_params());
+    }
+  }
+  char line[768];
   std::snprintf(line, sizeof line,
-                "dtrain: model %s (%zu parameters), %s: %zu train / %zu val / %zu test\n"
+                "dtrain: model %s (task %s, %zu parameters%s), %s: %zu train / %zu val / %zu "
+                "test\n"
                 "dtrain: %d rank(s) x %d BLAS thread(s), global batch %d (%d-%d per rank), "
                 "%s lr %g, %s allreduce",
-                model.name().c_str(), model.arena().num_params(), data.description.c_str(),
-                data.train.size(), data.val.size(), data.test.size(), p, o.threads, b, b / p,
-                (b + p - 1) / p, o.train.optimizer.kind.c_str(), static_cast<double>(o.train.lr),
-                o.allreduce.c_str());
+                config.model_spec.name.c_str(), task.kind().c_str(), params, parts.c_str(),
+                data.description.c_str(), data.train.size(), data.val.size(), data.test.size(), p,
+                o.threads, b, b / p, (b + p - 1) / p, config.optimizer.kind.c_str(),
+                static_cast<double>(config.lr), o.allreduce.c_str());
   return line;
+}
+
+// --output-dir is created and probed on rank 0 before training, like --checkpoint-dir, so
+// a typo fails at start-up and not at the first epoch end.
+void prepare_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    throw ConfigError("--output-dir: cannot create directory '" + dir + "'" +
+                      (ec ? ": " + ec.message() : std::string(" (a file is in the way)")));
+  }
+  const std::string probe = dir + "/.write-probe";
+  {
+    std::ofstream out(probe);
+    out << "ok";
+    out.flush();
+    if (!out) throw ConfigError("--output-dir: '" + dir + "' is not writable");
+  }
+  std::filesystem::remove(probe, ec);
 }
 
 // Collective: rank 0 reads and validates the checkpoint, then every rank gets its bytes.
@@ -74,7 +105,7 @@ int run_train(const CliOptions& o) {
   dist::MpiCommunicator comm(o.allreduce);
   tensor::set_blas_threads(o.threads);
 
-  std::unique_ptr<nn::Sequential> model;
+  std::unique_ptr<train::Task> task;
   nn::ModelConfig model_config;
   data::DataSplits data;
   std::optional<ckpt::CheckpointDirectory> checkpoints;
@@ -85,13 +116,18 @@ int run_train(const CliOptions& o) {
                         "): it is the GLOBAL batch");
     }
     model_config = load_model_config(o.train.model_name);
-    model = nn::build_model(model_config);
+    task = train::make_task(model_config, o.train.seed);
+    if (!o.train.output_dir.empty() && comm.rank() == 0) prepare_output_dir(o.train.output_dir);
     if (!o.checkpoint_dir.empty()) {
       checkpoints.emplace(o.checkpoint_dir, o.keep);
       if (comm.rank() == 0) checkpoints->prepare();  // fail before training, not after
     }
     data = load_data(o);
-    const auto& in = model->input_shape();
+    if (task->needs_labels() && data.train.num_classes == 0) {
+      throw ConfigError("--model " + o.train.model_name + " is a classifier but --data " + o.data +
+                        " has no labels");
+    }
+    const auto& in = task->example_shape();
     if (in[0] != std::size_t(data.train.height) || in[1] != std::size_t(data.train.width) ||
         in[2] != std::size_t(data.train.channels)) {
       throw ConfigError("--model " + o.train.model_name + " expects inputs " + in.to_string() +
@@ -111,14 +147,20 @@ int run_train(const CliOptions& o) {
 
   train::TrainConfig config = o.train;
   config.model_spec = model_config;
+  if (task->kind() == nn::kTaskGan) {
+    // The usual GAN recipe (Radford et al.): a small step and a short Adam memory, so the
+    // two networks chase each other's current state rather than an average of old ones.
+    if (!o.lr_given) config.lr = 2e-4f;
+    if (config.optimizer.kind == "adam") config.optimizer.beta1 = 0.5f;
+  }
   config.stop_on_signals = true;
   train::TrainResult result;
   train::install_stop_signal_handlers();
   run_guarded(comm, [&] {
-    train::Trainer trainer(comm, *model, data, config, store ? &*store : nullptr,
+    train::Trainer trainer(comm, *task, data, config, store ? &*store : nullptr,
                            resume ? &*resume : nullptr);
     if (comm.rank() == 0) {
-      std::printf("%s\n", banner(o, *model, data, comm).c_str());
+      std::printf("%s\n", banner(o, config, *task, data, comm).c_str());
       if (resume) {
         std::printf("dtrain: resuming from %s (epoch %d, global step %lld, saved by %d rank(s))\n",
                     resume_source.c_str(), resume->epoch,
@@ -149,12 +191,11 @@ int run_train(const CliOptions& o) {
     return result.checkpoint_written_at_stop ? kExitStopped : kExitRuntime;
   }
   if (comm.rank() == 0) {
-    std::printf(
-        "test_loss %.4f  test_acc %.4f  (%lld test examples; %lld steps, %.1f s, %.0f "
-        "samples/s in training)\n",
-        result.test.loss, result.test.accuracy, static_cast<long long>(result.test.count),
-        static_cast<long long>(result.steps), result.seconds,
-        result.train_seconds > 0 ? result.samples / result.train_seconds : 0.0);
+    std::printf("%s  (%lld test examples; %lld steps, %.1f s, %.0f samples/s in training)\n",
+                result.final_report.text.c_str(),
+                static_cast<long long>(result.final_report.examples),
+                static_cast<long long>(result.steps), result.seconds,
+                result.train_seconds > 0 ? result.samples / result.train_seconds : 0.0);
     std::fflush(stdout);
   }
   return kExitOk;

@@ -53,4 +53,24 @@ double mse(const tensor::Tensor& y, std::span<const float> target, double normal
   return sum;
 }
 
+double bce_with_logits(const tensor::Tensor& logits, float target, double normalizer,
+                       tensor::Tensor* dlogits) {
+  const std::size_t n = logits.numel();
+  if (dlogits) dlogits->resize(logits.shape());
+  const double scale = 1.0 / normalizer;
+  const double t = target;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double z = logits[i];
+    const double e = std::exp(-std::abs(z));  // in (0, 1]: no overflow for any z
+    sum += std::max(z, 0.0) - z * t + std::log1p(e);
+    if (dlogits) {
+      // sigmoid(z) from the same e, stable on both sides of 0.
+      const double sig = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      (*dlogits)[i] = static_cast<float>((sig - t) * scale);
+    }
+  }
+  return sum;
+}
+
 }  // namespace dtrain::nn

@@ -26,4 +26,11 @@ ClassificationStats softmax_cross_entropy(const tensor::Tensor& logits,
 double mse(const tensor::Tensor& y, std::span<const float> target, double normalizer,
            tensor::Tensor* dy);
 
+// Binary cross-entropy on logits z (any shape, one logit per element) against one target
+// probability t for every element (a GAN's real = 1 / fake = 0 labels):
+// l = max(z, 0) - z t + log(1 + exp(-|z|)), which never overflows (log-sum-exp form).
+// Returns the sum of l over all elements; dlogits (optional) = (sigmoid(z) - t) / normalizer.
+double bce_with_logits(const tensor::Tensor& logits, float target, double normalizer,
+                       tensor::Tensor* dlogits);
+
 }  // namespace dtrain::nn

@@ -60,4 +60,47 @@ std::unique_ptr<Sequential> build_model(const ModelConfig& config, bool reorder_
   return model;
 }
 
+std::vector<Network> build_networks(const ModelConfig& config) {
+  const std::string task = config.task_kind();
+  auto fail = [&](const std::string& what) {
+    throw ModelError("model '" + config.name + "' (task " + task + "): " + what);
+  };
+  std::vector<Network> networks;
+  if (task == kTaskClassify || task == kTaskReconstruct) {
+    if (!config.generator.empty() || !config.discriminator.empty()) {
+      fail("generator and discriminator belong to task \"gan\"");
+    }
+    networks.push_back({"model", build_model(config)});
+    const auto& m = *networks.back().model;
+    if (task == kTaskReconstruct && m.output_shape().numel() != m.input_shape().numel()) {
+      fail("an autoencoder's output " + m.output_shape().to_string() +
+           " must hold as many values as its input " + m.input_shape().to_string());
+    }
+    return networks;
+  }
+  if (task != kTaskGan) fail("unknown task (expected classify, reconstruct or gan)");
+  if (config.generator.size() != 1 || config.discriminator.size() != 1) {
+    fail("a gan spec needs one generator { ... } and one discriminator { ... }");
+  }
+  if (!config.layers.empty()) fail("layers go inside generator { } and discriminator { }");
+  auto generator = build_model(config.generator[0]);
+  auto discriminator = build_model(config.discriminator[0]);
+  if (config.noise_dim <= 0 || generator->input_shape().numel() != std::size_t(config.noise_dim)) {
+    fail("noise_dim " + std::to_string(config.noise_dim) + " must be positive and equal the " +
+         "generator's input size " + generator->input_shape().to_string());
+  }
+  if (generator->output_shape() != discriminator->input_shape()) {
+    fail("the generator makes " + generator->output_shape().to_string() +
+         " but the discriminator takes " + discriminator->input_shape().to_string() +
+         " (end the generator with a reshape layer)");
+  }
+  if (discriminator->output_shape().numel() != 1) {
+    fail("the discriminator must give one logit per example, not " +
+         discriminator->output_shape().to_string());
+  }
+  networks.push_back({"generator", std::move(generator)});
+  networks.push_back({"discriminator", std::move(discriminator)});
+  return networks;
+}
+
 }  // namespace dtrain::nn

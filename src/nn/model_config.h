@@ -23,10 +23,29 @@ struct LayerConfig {
   std::vector<int> shape;
 };
 
+// What a network is trained for (ModelSpec.task).
+inline constexpr const char* kTaskClassify = "classify";
+inline constexpr const char* kTaskReconstruct = "reconstruct";
+inline constexpr const char* kTaskGan = "gan";
+
 struct ModelConfig {
   std::string name;
   int input_height = 0, input_width = 0, input_channels = 0;
   std::vector<LayerConfig> layers;
+  std::string task;   // empty or classify, reconstruct, gan
+  int noise_dim = 0;  // gan
+  // gan: exactly one element each (a vector because ModelConfig is incomplete here).
+  std::vector<ModelConfig> generator, discriminator;
+
+  // task with the default filled in.
+  std::string task_kind() const { return task.empty() ? kTaskClassify : task; }
+};
+
+// One network of a model and its role: "model" for a classifier or autoencoder;
+// "generator" then "discriminator" for a GAN (the checkpoint order).
+struct Network {
+  std::string role;
+  std::unique_ptr<Sequential> model;
 };
 
 // Builds and sets up the network (parameters allocated, not initialized). Throws
@@ -34,5 +53,10 @@ struct ModelConfig {
 // reorder_relu_maxpool: see Sequential::set_reorder_relu_maxpool.
 std::unique_ptr<Sequential> build_model(const ModelConfig& config,
                                         bool reorder_relu_maxpool = true);
+
+// Builds every network of a spec and checks that they fit the task: an autoencoder's
+// output has its input's shape; a GAN's generator takes noise_dim values and makes
+// what the discriminator takes, and the discriminator gives one logit. Throws ModelError.
+std::vector<Network> build_networks(const ModelConfig& config);
 
 }  // namespace dtrain::nn

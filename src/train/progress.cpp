@@ -51,11 +51,9 @@ void Progress::clear_bar() {
 void Progress::end_epoch(const EpochSummary& s) {
   if (!is_root_) return;
   clear_bar();
-  std::printf(
-      "epoch %d/%d  step %lld  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  "
-      "%.0f samples/s  %.2f s (comm %.2f s)\n",
-      s.epoch, epochs_, static_cast<long long>(s.step), s.train_loss, s.train_acc, s.val_loss,
-      s.val_acc, s.samples_per_sec, s.epoch_seconds, s.comm_seconds);
+  std::printf("epoch %d/%d  step %lld  %s  %.0f samples/s  %.2f s (comm %.2f s)\n", s.epoch,
+              epochs_, static_cast<long long>(s.step), s.figures.c_str(), s.samples_per_sec,
+              s.epoch_seconds, s.comm_seconds);
   std::fflush(stdout);
 }
 

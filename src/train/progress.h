@@ -12,7 +12,8 @@ namespace dtrain::train {
 struct EpochSummary {
   int epoch = 0;
   std::int64_t step = 0;
-  double train_loss = 0, train_acc = 0, val_loss = 0, val_acc = 0;
+  std::string figures;  // the task's, e.g. "train_loss 0.41  train_acc 0.85  val_loss ..."
+
   double samples_per_sec = 0, epoch_seconds = 0, comm_seconds = 0;
 };
 

@@ -28,6 +28,7 @@ struct TrainConfig {
   std::int64_t checkpoint_every_steps = 0;
   // Stop at a step boundary on SIGTERM/SIGINT/SIGUSR1 (see stop_signal.h).
   bool stop_on_signals = false;
+  std::string output_dir;      // rank 0 writes the task's images here at epoch ends (empty: none)
   nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
   // Ranks compare a fingerprint of this configuration at start-up.
   std::uint64_t fingerprint() const;

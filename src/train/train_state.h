@@ -1,8 +1,8 @@
 #pragma once
 // The state a checkpoint holds, as plain data. The trainer fills and consumes it; src/ckpt
 // turns it into protobuf and files, so train/ stays free of protobuf (DESIGN.md).
-#include <array>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,14 +12,28 @@
 
 namespace dtrain::train {
 
-struct TrainState {
-  nn::ModelConfig model;
+// One trained network and its optimizer's state (a GAN has two, each with its own Adam).
+struct ModelState {
+  std::string role;  // "model", or "generator" / "discriminator"
   std::vector<nn::ParamSlot> slots;
   std::vector<float> params;  // the whole arena
-  optim::OptimizerConfig optimizer;
   std::int64_t optimizer_steps = 0;
   std::vector<optim::StateArray> optimizer_state;
-  int epoch = 1;                   // epoch in progress, from 1
+};
+
+struct TrainState {
+  nn::ModelConfig model;  // the whole spec (a GAN's holds both networks)
+  // The first network (a classifier's or autoencoder's only one, a GAN's generator) is
+  // kept flat here, so single-network code reads state.params directly; the others follow
+  // in other_models. models() / set_models() see them all in checkpoint order.
+  std::string role = "model";
+  std::vector<nn::ParamSlot> slots;
+  std::vector<float> params;         // the whole arena
+  optim::OptimizerConfig optimizer;  // kind and hyper-parameters, the same for every model
+  std::int64_t optimizer_steps = 0;
+  std::vector<optim::StateArray> optimizer_state;
+  std::vector<ModelState> other_models;  // a GAN's discriminator
+  int epoch = 1;                         // epoch in progress, from 1
   std::int64_t step_in_epoch = 0;  // steps of `epoch` done; == steps per epoch: epoch complete
   std::int64_t global_step = 0;
   std::uint64_t seed = 0;
@@ -32,10 +46,28 @@ struct TrainState {
   int epochs = 0;
   std::int64_t max_steps = 0;
   std::string model_name;
-  // Loss sum, correct and examples of the epoch in progress, summed over all ranks, so a
-  // run resumed mid-epoch reports the same epoch figures as an uninterrupted one.
-  std::array<double, 3> epoch_sums{0.0, 0.0, 0.0};
+  // The task's running sums of the epoch in progress (classifier: loss, correct, examples),
+  // summed over all ranks, so a run resumed mid-epoch reports the same epoch figures as an
+  // uninterrupted one.
+  std::vector<double> epoch_sums;
   std::vector<std::string> metrics;  // metrics-file lines written so far
+
+  // Every network in checkpoint order (nn::build_networks'), as copies.
+  std::vector<ModelState> models() const {
+    std::vector<ModelState> all{{role, slots, params, optimizer_steps, optimizer_state}};
+    all.insert(all.end(), other_models.begin(), other_models.end());
+    return all;
+  }
+  void set_models(std::vector<ModelState> all) {
+    auto& first = all.front();
+    role = std::move(first.role);
+    slots = std::move(first.slots);
+    params = std::move(first.params);
+    optimizer_steps = first.optimizer_steps;
+    optimizer_state = std::move(first.optimizer_state);
+    other_models.assign(std::make_move_iterator(all.begin() + 1),
+                        std::make_move_iterator(all.end()));
+  }
 };
 
 // Where the trainer's checkpoints go. Only rank 0 calls save(); implementations write

@@ -1,12 +1,12 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "core/errors.h"
 #include "core/hash.h"
 #include "data/batch.h"
-#include "nn/loss.h"
 #include "train/replica_check.h"
 #include "train/stop_signal.h"
 
@@ -24,42 +24,30 @@ std::uint64_t TrainConfig::fingerprint() const {
   return f.value();
 }
 
-EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, dist::Communicator& comm,
-                    int eval_batch) {
-  const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
-  tensor::Tensor x;
-  std::vector<std::int32_t> y;
-  double sums[3] = {0.0, 0.0, 0.0};  // loss, correct, count
-  for (std::size_t done = 0; done < shard.count;) {
-    const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
-    x.resize(model.input_shape().with_batch(n));
-    y.resize(n);
-    data::gather_range(ds, shard.begin + done, n, x.data());
-    data::gather_range_labels(ds, shard.begin + done, n, y.data());
-    const auto& logits = model.forward(x, {.training = false});
-    const auto stats = nn::softmax_cross_entropy(logits, y, 1.0, nullptr);
-    sums[0] += stats.loss_sum;
-    sums[1] += static_cast<double>(stats.correct);
-    sums[2] += static_cast<double>(n);
-    done += n;
-  }
-  comm.allreduce_sum(std::span<double>(sums, 3));
-  EvalResult r;
-  r.count = static_cast<std::int64_t>(sums[2]);
-  if (r.count > 0) {
-    r.loss = sums[0] / sums[2];
-    r.accuracy = sums[1] / sums[2];
-  }
-  return r;
-}
+namespace {
+
+// Separates the GAN's per-step noise stream from the per-rank dropout streams.
+constexpr std::uint64_t kStepStream = 0x6e6f697365ULL;  // "noise"
+
+}  // namespace
 
 Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
                  const TrainConfig& config, CheckpointStore* store, const TrainState* resume)
+    : Trainer(comm, make_single_model_task(config.model_spec.task_kind(), model), nullptr, data,
+              config, store, resume) {}
+
+Trainer::Trainer(dist::Communicator& comm, Task& task, const data::DataSplits& data,
+                 const TrainConfig& config, CheckpointStore* store, const TrainState* resume)
+    : Trainer(comm, nullptr, &task, data, config, store, resume) {}
+
+Trainer::Trainer(dist::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
+                 const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
+                 const TrainState* resume)
     : comm_(comm),
-      model_(model),
+      owned_task_(std::move(owned)),
+      task_(owned_task_ ? *owned_task_ : *task),
       data_(data),
       config_(config),
-      optimizer_(optim::make_optimizer(config.optimizer, model.arena().arena_size())),
       sampler_(data.train.size(), static_cast<std::size_t>(config.global_batch), comm.rank(),
                comm.size(), config.seed),
       synchronizer_(comm),
@@ -68,22 +56,35 @@ Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::Da
                                           static_cast<double>(sampler_.steps_per_epoch()))),
       metrics_(comm.rank() == 0 ? config.metrics_path : std::string(), false),
       progress_(config.progress, comm.rank() == 0 && config.log_epochs, config.epochs),
-      store_(store) {
-  if (data.train.num_classes == 0) {
+      store_(store),
+      epoch_sums_(task_.num_sums(), 0.0) {
+  if (task_.needs_labels() && data.train.num_classes == 0) {
     throw ConfigError("model '" + config.model_name +
                       "' is a classifier but the data set has no labels");
   }
-  require_same_on_all_ranks(comm_, model_.arena().layout_fingerprint(), "parameter layout");
+  const auto& models = task_.models();
+  for (const auto& m : models) {
+    require_same_on_all_ranks(
+        comm_, m.model->arena().layout_fingerprint(),
+        m.role == "model" ? std::string("parameter layout") : "parameter layout of the " + m.role);
+    optimizers_.push_back(optim::make_optimizer(config.optimizer, m.model->arena().arena_size()));
+  }
   require_same_on_all_ranks(comm_, config_.fingerprint(), "run configuration");
   if (resume) {
     restore(*resume);
-  } else {
-    if (comm_.rank() == 0) model_.init_params(config_.seed);
+  } else if (comm_.rank() == 0) {
+    // The first model from the seed itself (a classifier's parameters stay what they were
+    // before tasks existed), any other from a stream of its own.
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      models[i].model->init_params(i == 0 ? config_.seed
+                                          : derive_seed(config_.seed, 0x6d6f64656cULL, i));
+    }
   }
   // Rank 0's parameters are the truth; a resumed state is the same on every rank anyway.
-  comm_.broadcast(model_.arena().params(), 0);
-  batch_x_.resize(model_.input_shape().with_batch(sampler_.local_batch()));
-  batch_y_.resize(sampler_.local_batch());
+  for (const auto& m : models) comm_.broadcast(m.model->arena().params(), 0);
+  batch_x_.resize(task_.example_shape().with_batch(sampler_.local_batch()));
+  if (task_.needs_labels()) batch_y_.resize(sampler_.local_batch());
+  update_ = [this](std::size_t i, double local_loss) { update(i, local_loss); };
 }
 
 void Trainer::restore(const TrainState& state) {
@@ -92,12 +93,20 @@ void Trainer::restore(const TrainState& state) {
     error.mark_collective();
     throw error;
   };
-  const auto& slots = model_.arena().slots();
-  bool same_layout =
-      state.slots.size() == slots.size() && state.params.size() == model_.arena().arena_size();
-  for (std::size_t i = 0; same_layout && i < slots.size(); ++i) {
-    same_layout = state.slots[i].name == slots[i].name && state.slots[i].shape == slots[i].shape &&
-                  state.slots[i].offset == slots[i].offset;
+  const auto& models = task_.models();
+  const auto saved_models = state.models();
+  bool same_layout = saved_models.size() == models.size();
+  for (std::size_t m = 0; same_layout && m < models.size(); ++m) {
+    const auto& arena = models[m].model->arena();
+    const auto& slots = arena.slots();
+    const auto& saved = saved_models[m];
+    same_layout = saved.role == models[m].role && saved.slots.size() == slots.size() &&
+                  saved.params.size() == arena.arena_size();
+    for (std::size_t i = 0; same_layout && i < slots.size(); ++i) {
+      same_layout = saved.slots[i].name == slots[i].name &&
+                    saved.slots[i].shape == slots[i].shape &&
+                    saved.slots[i].offset == slots[i].offset;
+    }
   }
   if (!same_layout) {
     mismatch("it holds model '" + state.model.name + "' (" + state.model_name +
@@ -116,15 +125,18 @@ void Trainer::restore(const TrainState& state) {
     mismatch("it was trained with --seed " + std::to_string(state.seed) + ", this run uses " +
              std::to_string(config_.seed) + " (the data order depends on it)");
   }
-  std::copy(state.params.begin(), state.params.end(), model_.arena().params().begin());
-  optimizer_->set_steps(state.optimizer_steps);
-  auto& arrays = optimizer_->state();
-  if (arrays.size() != state.optimizer_state.size()) mismatch("optimizer state arrays differ");
-  for (std::size_t i = 0; i < arrays.size(); ++i) {
-    if (arrays[i].values.size() != state.optimizer_state[i].values.size()) {
-      mismatch("optimizer state '" + arrays[i].name + "' has another size");
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const auto& saved = saved_models[m];
+    std::copy(saved.params.begin(), saved.params.end(), models[m].model->arena().params().begin());
+    optimizers_[m]->set_steps(saved.optimizer_steps);
+    auto& arrays = optimizers_[m]->state();
+    if (arrays.size() != saved.optimizer_state.size()) mismatch("optimizer state arrays differ");
+    for (std::size_t i = 0; i < arrays.size(); ++i) {
+      if (arrays[i].values.size() != saved.optimizer_state[i].values.size()) {
+        mismatch("optimizer state '" + arrays[i].name + "' has another size");
+      }
+      arrays[i].values = saved.optimizer_state[i].values;
     }
-    arrays[i].values = state.optimizer_state[i].values;
   }
   global_step_ = state.global_step;
   last_saved_step_ = state.global_step;
@@ -135,11 +147,9 @@ void Trainer::restore(const TrainState& state) {
   } else {
     start_epoch_ = state.epoch;
     start_step_ = state.step_in_epoch;
-    if (comm_.rank() == 0) {  // the sums are over all ranks: count them once
-      epoch_loss_ = state.epoch_sums[0];
-      epoch_correct_ = static_cast<std::int64_t>(state.epoch_sums[1]);
-      epoch_examples_ = static_cast<std::int64_t>(state.epoch_sums[2]);
-    }
+    if (state.epoch_sums.size() != epoch_sums_.size()) mismatch("the epoch's sums differ");
+    // The sums are over all ranks: count them once.
+    if (comm_.rank() == 0) epoch_sums_ = state.epoch_sums;
   }
   if (comm_.rank() == 0) {
     // The metrics file restarts from what the checkpoint had seen, so it ends up as the
@@ -162,24 +172,31 @@ bool Trainer::agree_on_stop() {
 
 void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result) {
   if (!store_) return;
-  double sums[3] = {epoch_loss_, static_cast<double>(epoch_correct_),
-                    static_cast<double>(epoch_examples_)};
-  comm_.allreduce_sum(std::span<double>(sums, 3));
+  std::vector<double> sums = epoch_sums_;
+  comm_.allreduce_sum(std::span<double>(sums));
   int code = 0;
   std::string message, written;
   if (comm_.rank() == 0) {
     try {
       TrainState state;
       state.model = config_.model_spec;
-      state.slots = model_.arena().slots();
-      const auto params = model_.arena().params();
-      for (float p : params) {
-        if (!std::isfinite(p)) throw TrainingError("parameters are not finite; not saving them");
+      const auto& models = task_.models();
+      std::vector<ModelState> saved_models;
+      for (std::size_t m = 0; m < models.size(); ++m) {
+        ModelState saved;
+        saved.role = models[m].role;
+        saved.slots = models[m].model->arena().slots();
+        const auto params = models[m].model->arena().params();
+        for (float p : params) {
+          if (!std::isfinite(p)) throw TrainingError("parameters are not finite; not saving them");
+        }
+        saved.params.assign(params.begin(), params.end());
+        saved.optimizer_steps = optimizers_[m]->steps();
+        saved.optimizer_state = optimizers_[m]->state();
+        saved_models.push_back(std::move(saved));
       }
-      state.params.assign(params.begin(), params.end());
+      state.set_models(std::move(saved_models));
       state.optimizer = config_.optimizer;
-      state.optimizer_steps = optimizer_->steps();
-      state.optimizer_state = optimizer_->state();
       state.epoch = epoch;
       state.step_in_epoch = step_in_epoch;
       state.global_step = global_step_;
@@ -192,7 +209,7 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
       state.epochs = config_.epochs;
       state.max_steps = config_.max_steps;
       state.model_name = config_.model_name;
-      state.epoch_sums = {sums[0], sums[1], sums[2]};
+      state.epoch_sums = sums;
       state.metrics = metrics_lines_;
       written = store_->save(state);
     } catch (const Error& e) {
@@ -218,11 +235,12 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   if (comm_.rank() == 0 && config_.log_epochs) progress_.message("checkpoint: " + written);
 }
 
-void Trainer::check_finite(double local_loss) {
+void Trainer::check_finite(std::span<const float> grads, double local_loss,
+                           const std::string& role) {
   // x*0 is 0 for finite x and NaN for inf/NaN, so one vectorizable pass checks the whole
   // (already reduced, hence identical on every rank) gradient array.
   float probe = 0.0f;
-  for (float g : model_.arena().grads()) probe += g * 0.0f;
+  for (float g : grads) probe += g * 0.0f;
   if (std::isfinite(probe) && std::isfinite(local_loss)) return;
   // Every rank sees the same reduced gradients, so every rank gets here together.
   const auto bad = comm_.allgather(std::isfinite(local_loss) ? 0 : 1);
@@ -231,7 +249,8 @@ void Trainer::check_finite(double local_loss) {
     if (bad[r]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
   }
   TrainingError error("non-finite " + std::string(ranks.empty() ? "gradient" : "loss") +
-                      " at step " + std::to_string(global_step_ + 1) +
+                      (role == "model" ? std::string() : " of the " + role) + " at step " +
+                      std::to_string(global_step_ + 1) +
                       (ranks.empty() ? "" : " on rank(s) " + ranks) +
                       " (try a lower --lr); no checkpoint written for this state");
   error.mark_collective();
@@ -241,37 +260,35 @@ void Trainer::check_finite(double local_loss) {
 void Trainer::train_step(std::size_t step_in_epoch) {
   const auto indices = sampler_.local_indices(step_in_epoch);
   data::gather_images(data_.train, indices, batch_x_.data());
-  data::gather_labels(data_.train, indices, batch_y_.data());
-
-  model_.arena().zero_grads();
-  const nn::ForwardContext ctx{
-      .training = true,
-      .noise_seed = derive_seed(config_.seed, static_cast<std::uint64_t>(global_step_),
-                                static_cast<std::uint64_t>(comm_.rank()))};
-  const auto& logits = model_.forward(batch_x_, ctx);
-  const auto stats = nn::softmax_cross_entropy(logits, batch_y_, config_.global_batch, &dlogits_);
-  model_.backward(batch_x_, dlogits_);
-  synchronizer_.synchronize(model_.arena().grads());
-  check_finite(stats.loss_sum);
-  optimizer_->step(model_.arena().params(), model_.arena().grads(), schedule_.at(global_step_));
+  if (task_.needs_labels()) data::gather_labels(data_.train, indices, batch_y_.data());
+  const auto step = static_cast<std::uint64_t>(global_step_);
+  const StepBatch batch{
+      .x = batch_x_,
+      .labels = batch_y_,
+      .first_position = sampler_.local_offset(),
+      .step_seed = derive_seed(config_.seed, step, kStepStream),
+      .rank_seed = derive_seed(config_.seed, step, static_cast<std::uint64_t>(comm_.rank())),
+      .normalizer = static_cast<double>(config_.global_batch)};
+  task_.train_step(batch, epoch_sums_, update_);
   ++global_step_;
-  epoch_loss_ += stats.loss_sum;
-  epoch_correct_ += stats.correct;
-  epoch_examples_ += static_cast<std::int64_t>(indices.size());
+}
+
+void Trainer::update(std::size_t i, double local_loss) {
+  const auto& m = task_.models()[i];
+  auto& arena = m.model->arena();
+  synchronizer_.synchronize(arena.grads());
+  check_finite(arena.grads(), local_loss, m.role);
+  optimizers_[i]->step(arena.params(), arena.grads(), schedule_.at(global_step_));
 }
 
 void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result) {
-  double sums[3] = {epoch_loss_, static_cast<double>(epoch_correct_),
-                    static_cast<double>(epoch_examples_)};
-  comm_.allreduce_sum(std::span<double>(sums, 3));
-  const EvalResult val = evaluate(model_, data_.val, comm_, config_.eval_batch);
+  std::vector<double> sums = epoch_sums_;
+  comm_.allreduce_sum(std::span<double>(sums));
+  const Report report = task_.epoch_report(sums, data_.val, comm_, config_.eval_batch);
   EpochSummary s;
   s.epoch = epoch;
   s.step = global_step_;
-  s.train_loss = sums[2] > 0 ? sums[0] / sums[2] : 0.0;
-  s.train_acc = sums[2] > 0 ? sums[1] / sums[2] : 0.0;
-  s.val_loss = val.loss;
-  s.val_acc = val.accuracy;
+  s.figures = report.text;
   s.epoch_seconds = epoch_seconds;
   s.samples_per_sec = epoch_seconds > 0 ? result_samples_this_epoch_ / epoch_seconds : 0.0;
   s.comm_seconds = synchronizer_.comm_seconds();
@@ -279,17 +296,35 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
   nlohmann::json line{{"event", "epoch"},
                       {"epoch", s.epoch},
                       {"step", s.step},
-                      {"train_loss", s.train_loss},
-                      {"train_acc", s.train_acc},
                       {"samples_per_sec", s.samples_per_sec},
                       {"epoch_seconds", s.epoch_seconds},
                       {"comm_seconds", s.comm_seconds}};
-  if (val.count > 0) {
-    line["val_loss"] = s.val_loss;
-    line["val_acc"] = s.val_acc;
-  }
+  line.update(report.json);
   write_metrics(line);
+  write_epoch_outputs(epoch);
   result.epochs_completed = epoch;
+}
+
+void Trainer::write_epoch_outputs(int epoch) {
+  if (config_.output_dir.empty()) return;
+  int code = 0;
+  std::string message;
+  if (comm_.rank() == 0) {
+    try {
+      const auto path = task_.write_epoch_outputs(epoch, data_, config_.output_dir);
+      if (!path.empty() && config_.log_epochs) progress_.message("image: " + path);
+    } catch (const std::exception& e) {
+      code = kExitRuntime;
+      message = e.what();
+    }
+  }
+  // Rank 0 alone writes; every rank learns the outcome, so all stop together on a failure.
+  if (comm_.allreduce_max(code) != 0) {
+    TrainingError error(comm_.rank() == 0 ? "--output-dir: " + message
+                                          : "rank 0 failed to write an image");
+    error.mark_collective();
+    throw error;
+  }
 }
 
 TrainResult Trainer::run() {
@@ -305,10 +340,7 @@ TrainResult Trainer::run() {
     std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
     progress_.start_epoch(epoch, steps);
     synchronizer_.reset_comm_seconds();
-    if (step == 0) {
-      epoch_loss_ = 0.0;
-      epoch_correct_ = epoch_examples_ = 0;
-    }
+    if (step == 0) std::fill(epoch_sums_.begin(), epoch_sums_.end(), 0.0);
     result_samples_this_epoch_ = 0;
     comm_.barrier();  // time the epoch from a common start
     const auto epoch_start = Clock::now();
@@ -367,14 +399,15 @@ TrainResult Trainer::run() {
     save_checkpoint(position_epoch, position_step, result);  // the final state, any cadence
   }
   result.steps = global_step_;
-  result.test = evaluate(model_, data_.test, comm_, config_.eval_batch);
+  result.final_report = task_.final_report(data_.test, comm_, config_.eval_batch);
+  result.test = result.final_report.classifier;
   result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-  write_metrics({{"event", "final"},
-                 {"test_loss", result.test.loss},
-                 {"test_acc", result.test.accuracy},
-                 {"world_size", comm_.size()},
-                 {"steps", result.steps},
-                 {"seconds", result.seconds}});
+  nlohmann::json line{{"event", "final"},
+                      {"world_size", comm_.size()},
+                      {"steps", result.steps},
+                      {"seconds", result.seconds}};
+  line.update(result.final_report.json);
+  write_metrics(line);
   return result;
 }
 

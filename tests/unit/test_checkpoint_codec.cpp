@@ -54,6 +54,46 @@ void expect_checkpoint_error(std::string_view bytes, const std::string& expected
   }
 }
 
+TEST(CheckpointCodec, GanCheckpointHoldsBothNetworksWithTheirOptimizers) {
+  train::TrainState s;
+  s.model = cli::load_model_config("gan");
+  const auto networks = nn::build_networks(s.model);
+  std::vector<train::ModelState> models;
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    networks[i].model->init_params(i + 1);
+    const auto p = networks[i].model->arena().params();
+    models.push_back({networks[i].role,
+                      networks[i].model->arena().slots(),
+                      {p.begin(), p.end()},
+                      static_cast<std::int64_t>(10 + i),
+                      {{"m", std::vector<float>(p.size(), 0.25f * float(i + 1))},
+                       {"v", std::vector<float>(p.size(), 0.5f)}}});
+  }
+  s.set_models(models);
+  s.optimizer.kind = "adam";
+  s.optimizer.beta1 = 0.5f;
+  s.epoch_sums = {1.0, 2.0, 3.0};
+  const auto d = decode_checkpoint(encode_checkpoint(s), "gan.pb");
+  const auto decoded = d.models();
+  ASSERT_EQ(decoded.size(), 2u);
+  EXPECT_EQ(decoded[0].role, "generator");
+  EXPECT_EQ(decoded[1].role, "discriminator");
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(decoded[i].params, models[i].params);
+    EXPECT_EQ(decoded[i].optimizer_steps, models[i].optimizer_steps);
+    EXPECT_EQ(decoded[i].optimizer_state[0].values, models[i].optimizer_state[0].values);
+  }
+  EXPECT_EQ(d.optimizer.beta1, 0.5f);
+  EXPECT_EQ(d.model.task, "gan");
+  ASSERT_EQ(d.model.discriminator.size(), 1u);
+  EXPECT_EQ(d.model.discriminator[0].layers.size(), 4u);
+  // params_sha256 covers the generator, then the discriminator.
+  const auto before = params_sha256(d);
+  auto changed = d;
+  changed.other_models[0].params[0] += 1.0f;
+  EXPECT_NE(params_sha256(changed), before);
+}
+
 TEST(CheckpointCodec, RoundTripKeepsEverything) {
   const auto s = sample_state();
   const auto d = decode_checkpoint(encode_checkpoint(s), "x");

@@ -115,6 +115,44 @@ TEST(ModelRegistry, BuiltinsParseAndBuildWithExpectedSizes) {
   EXPECT_EQ(cnn->output_shape(), (tensor::Shape{10}));
   auto mlp = nn::build_model(load_model_config("mlp"));
   EXPECT_EQ(mlp->arena().num_params(), 784u * 256 + 256 + 256 * 10 + 10);
+  const auto autoencoder = nn::build_networks(load_model_config("autoencoder"));
+  ASSERT_EQ(autoencoder.size(), 1u);
+  EXPECT_EQ(autoencoder[0].model->arena().num_params(),
+            784u * 256 + 256 + 256 * 64 + 64 + 64 * 256 + 256 + 256 * 784 + 784);
+  EXPECT_EQ(autoencoder[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
+  const auto gan = nn::build_networks(load_model_config("gan"));
+  ASSERT_EQ(gan.size(), 2u);
+  EXPECT_EQ(gan[0].role, "generator");
+  EXPECT_EQ(gan[0].model->arena().num_params(), 64u * 256 + 256 + 256 * 784 + 784);
+  EXPECT_EQ(gan[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
+  EXPECT_EQ(gan[1].role, "discriminator");
+  EXPECT_EQ(gan[1].model->arena().num_params(), 784u * 256 + 256 + 256 + 1);
+}
+
+TEST(ModelRegistry, GanSpecsThatDoNotFitNameTheProblem) {
+  const std::string generator =
+      "generator { input_height: 1 input_width: 1 input_channels: 4\n"
+      "  layers { type: \"flatten\" } layers { type: \"dense\" units: 16 }\n"
+      "  layers { type: \"reshape\" shape: [4, 4, 1] } }\n";
+  const std::string discriminator =
+      "discriminator { input_height: 4 input_width: 4 input_channels: 1\n"
+      "  layers { type: \"flatten\" } layers { type: \"dense\" units: 1 } }\n";
+  auto expect_model_error = [](const std::string& text, const std::string& expected) {
+    try {
+      nn::build_networks(parse_model_spec(text, "g.pbtxt"));
+      ADD_FAILURE() << "expected ModelError with '" << expected << "'";
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  EXPECT_EQ(
+      nn::build_networks(
+          parse_model_spec("task: \"gan\" noise_dim: 4\n" + generator + discriminator, "g.pbtxt"))
+          .size(),
+      2u);
+  expect_model_error("task: \"gan\" noise_dim: 5\n" + generator + discriminator, "noise_dim");
+  expect_model_error("task: \"gan\" noise_dim: 4\n" + generator, "discriminator");
+  expect_model_error("task: \"gann\"\n", "unknown task");
 }
 
 TEST(ModelRegistry, EveryFileInModelsParsesAndBuilds) {
@@ -122,8 +160,10 @@ TEST(ModelRegistry, EveryFileInModelsParsesAndBuilds) {
   for (const auto& entry : std::filesystem::directory_iterator(DTRAIN_SOURCE_DIR "/models")) {
     if (entry.path().extension() != ".pbtxt") continue;
     SCOPED_TRACE(entry.path().string());
-    auto model = nn::build_model(load_model_config(entry.path().string()));
-    EXPECT_GT(model->arena().num_params(), 0u);
+    // A GAN spec holds two networks; every network of every spec must build.
+    const auto networks = nn::build_networks(load_model_config(entry.path().string()));
+    ASSERT_FALSE(networks.empty());
+    for (const auto& n : networks) EXPECT_GT(n.model->arena().num_params(), 0u) << n.role;
     EXPECT_TRUE(is_builtin_model(entry.path().stem().string()));
     ++count;
   }

@@ -79,5 +79,45 @@ TEST(Mse, ValueAndGradient) {
   }
 }
 
+TEST(BceWithLogits, ValueByHandAndStableForHugeLogits) {
+  Tensor z(Shape{4, 1});
+  z[0] = 0.0f;
+  z[1] = 2.0f;
+  z[2] = 1000.0f;  // exp(1000) would overflow a naive log(1 + exp(z))
+  z[3] = -1000.0f;
+  // target 1: l = log(1 + exp(-z)).
+  const double sum = bce_with_logits(z, 1.0f, 1.0, nullptr);
+  EXPECT_NEAR(sum, std::log(2.0) + std::log1p(std::exp(-2.0)) + 0.0 + 1000.0, 1e-6);
+  // target 0: l = log(1 + exp(z)).
+  Tensor dz;
+  const double sum0 = bce_with_logits(z, 0.0f, 4.0, &dz);
+  EXPECT_NEAR(sum0, std::log(2.0) + std::log1p(std::exp(2.0)) + 1000.0 + 0.0, 1e-6);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_TRUE(std::isfinite(dz[i]));
+  EXPECT_NEAR(dz[0], 0.5 / 4.0, 1e-7);
+  EXPECT_NEAR(dz[2], 1.0 / 4.0, 1e-7);
+  EXPECT_NEAR(dz[3], 0.0, 1e-7);
+}
+
+TEST(BceWithLogits, GradientMatchesFiniteDifferences) {
+  for (float target : {0.0f, 1.0f, 0.3f}) {
+    Tensor z(Shape{3, 2});
+    testing::fill_uniform(z, 9, -4.0f, 4.0f);
+    Tensor dz;
+    const double normalizer = 3.0;
+    bce_with_logits(z, target, normalizer, &dz);
+    const double h = 1e-3;
+    for (std::size_t i = 0; i < z.numel(); ++i) {
+      const float saved = z[i];
+      z[i] = static_cast<float>(saved + h);
+      const double up = bce_with_logits(z, target, normalizer, nullptr);
+      z[i] = static_cast<float>(saved - h);
+      const double down = bce_with_logits(z, target, normalizer, nullptr);
+      z[i] = saved;
+      EXPECT_NEAR(dz[i], (up - down) / (2 * h) / normalizer, 1e-4)
+          << "target " << target << ", element " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dtrain::nn
