@@ -33,6 +33,25 @@ std::size_t num_layers(const nn::ModelConfig& c) {
   return n;
 }
 
+// The classifier that judges a GAN's samples (eval --classifier).
+std::unique_ptr<train::Task> load_classifier(const std::string& option, const train::Task& gan) {
+  if (gan.kind() != nn::kTaskGan) {
+    throw ConfigError("--classifier: judges a GAN's samples, but --checkpoint holds a " +
+                      gan.kind() + " model");
+  }
+  const std::string path = ckpt::resolve_checkpoint_path(option);
+  const auto state = ckpt::decode_checkpoint(ckpt::read_checkpoint_bytes(path), path);
+  auto task = train::make_task(state.model, state.seed);
+  if (task->kind() != nn::kTaskClassify ||
+      task->models()[0].model->arena().arena_size() != state.params.size()) {
+    throw ConfigError("--classifier: " + path + " holds a " + task->kind() +
+                      " model, not a classifier whose parameters fit");
+  }
+  std::copy(state.params.begin(), state.params.end(),
+            task->models()[0].model->arena().params().begin());
+  return task;
+}
+
 }  // namespace
 
 int run_inspect(const CliOptions& o) {
@@ -105,7 +124,7 @@ int run_eval(const CliOptions& o) {
   dist::MpiCommunicator comm("ring");
   tensor::set_blas_threads(o.threads);
   train::TrainState state;
-  std::unique_ptr<train::Task> task;
+  std::unique_ptr<train::Task> task, classifier;
   data::DataSplits data;
   std::string path;
   agree_on_setup(comm, [&] {
@@ -126,6 +145,7 @@ int run_eval(const CliOptions& o) {
       const auto& p = saved[i].params;
       std::copy(p.begin(), p.end(), models[i].model->arena().params().begin());
     }
+    if (!o.classifier.empty()) classifier = load_classifier(o.classifier, *task);
     CliOptions data_options = o;
     data_options.train.seed = state.seed;  // the synthetic set is generated from the run's seed
     data = load_data(data_options);
@@ -134,6 +154,29 @@ int run_eval(const CliOptions& o) {
   train::Report r;
   run_guarded(comm, [&] { r = task->final_report(data.test, comm, 500); });
   if (comm.rank() != 0) return kExitOk;
+  if (classifier) {
+    // Rank 0 alone: a thousand samples are cheap, and the figure is then rank-count free.
+    const auto judged =
+        train::judge_samples(*task->models()[0].model, *classifier->models()[0].model,
+                             static_cast<std::size_t>(o.samples), state.seed);
+    int present = 0, confident_present = 0;
+    for (std::size_t c = 0; c < judged.class_counts.size(); ++c) {
+      present += judged.class_counts[c] > 0;
+      confident_present += judged.confident_class_counts[c] > 0;
+    }
+    r.json["samples"] = judged.count;
+    r.json["confident_share"] = judged.confident_share;
+    r.json["classes_present"] = present;
+    r.json["confident_classes_present"] = confident_present;
+    r.json["class_counts"] = judged.class_counts;
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "; %lld samples: %.1f%% classified with confidence >= 0.9, %d of %zu classes "
+                  "(%d among the confident ones)",
+                  static_cast<long long>(judged.count), 100.0 * judged.confident_share, present,
+                  judged.class_counts.size(), confident_present);
+    r.text += text;
+  }
   if (o.json) {
     nlohmann::json j{{"event", "eval"},
                      {"checkpoint", path},

@@ -89,6 +89,10 @@ po::options_description eval_options(CliOptions& o) {
       ("help,h", "show this help")
       ("checkpoint", po::value(&o.checkpoint),
        "checkpoint file, or a checkpoint directory (its `latest`)")
+      ("classifier", po::value(&o.classifier),
+       "a GAN checkpoint: classify --samples generated images with this classifier checkpoint "
+       "and report the share classified with confidence >= 0.9 and the classes that appear")
+      ("samples", po::value(&o.samples)->default_value(1000), "generated images to judge (>= 1)")
       ("data", po::value(&o.data)->default_value(data::default_data_dir()),
        "directory of the t10k IDX files, or 'synthetic' (the test split is evaluated)")
       ("val-size", po::value(&o.val_size)->default_value(5000), "as in training (train files only)")
@@ -253,6 +257,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       }
       require(o.threads >= 1 && o.threads <= 1024, "--threads", o.threads,
               "an integer in [1, 1024]");
+      require(o.samples >= 1, "--samples", o.samples, "an integer >= 1");
       return o;
     }
     if (!args.empty() && !args[0].starts_with("-")) {

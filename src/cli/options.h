@@ -27,6 +27,9 @@ struct CliOptions {
   std::string resume_path;  // empty with resume: the latest in checkpoint_dir, if any
   // eval / inspect.
   std::string checkpoint;  // eval --checkpoint, inspect PATH
+  // eval of a GAN checkpoint: judge its samples with this classifier checkpoint.
+  std::string classifier;
+  int samples = 1000;
   bool json = false;
   dist::AllreduceBenchOptions bench;
   bool bench_json = false;

@@ -2,9 +2,12 @@
 // (target 0); the generator G learns to make D say 1 (the non-saturating loss
 // -log D(G(z)), which keeps G's gradient alive while D wins). One step: a D update on a
 // real and a fake batch, then a G update through the updated D, each averaged over ranks.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
+#include "core/errors.h"
 #include "core/rng.h"
 #include "data/batch.h"
 #include "nn/loss.h"
@@ -18,6 +21,7 @@ namespace {
 constexpr std::size_t kGenerator = 0, kDiscriminator = 1;  // models_ and checkpoint order
 constexpr std::uint64_t kEvalNoise = 0x6576616cULL;        // "eval"
 constexpr std::uint64_t kFixedNoise = 0x66697865ULL;       // "fixe"
+constexpr std::uint64_t kJudgeNoise = 0x6a756467ULL;       // "judg"
 constexpr std::size_t kGridSamples = 100, kGridColumns = 10;
 
 // One noise vector per example, drawn from a stream of its own: example `first + i` of
@@ -145,6 +149,43 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
     r.g_loss = sums[1] / sums[2];
   }
   return r;
+}
+
+SampleJudgement judge_samples(nn::Sequential& generator, nn::Sequential& classifier,
+                              std::size_t count, std::uint64_t seed, double threshold) {
+  if (generator.output_shape() != classifier.input_shape()) {
+    throw ConfigError("the generator makes " + generator.output_shape().to_string() +
+                      " images but the classifier takes " + classifier.input_shape().to_string());
+  }
+  const std::size_t classes = classifier.output_shape().numel();
+  SampleJudgement j;
+  j.class_counts.assign(classes, 0);
+  j.confident_class_counts.assign(classes, 0);
+  constexpr std::size_t kBatch = 250;
+  tensor::Tensor z;
+  std::int64_t confident = 0;
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(kBatch, count - done);
+    z.resize(generator.input_shape().with_batch(n));
+    fill_noise(z, n, derive_seed(seed, kJudgeNoise), done);
+    const auto& logits =
+        classifier.forward(generator.forward(z, {.training = false}), {.training = false});
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* l = logits.data() + i * classes;
+      const std::size_t best = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
+      double sum = 0.0;
+      for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(l[c]) - l[best]);
+      ++j.class_counts[best];
+      if (1.0 / sum >= threshold) {  // softmax probability of the top class
+        ++confident;
+        ++j.confident_class_counts[best];
+      }
+    }
+    done += n;
+  }
+  j.count = static_cast<std::int64_t>(count);
+  j.confident_share = count > 0 ? double(confident) / double(count) : 0.0;
+  return j;
 }
 
 std::unique_ptr<Task> make_gan_task(nn::Sequential& generator, nn::Sequential& discriminator,

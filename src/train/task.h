@@ -121,4 +121,16 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
                            const data::Dataset& ds, dist::Communicator& comm, int eval_batch,
                            std::uint64_t seed);
 
+// How recognizable a generator's images are: `count` samples (noise from `seed`) classified
+// by `classifier`; the share whose top softmax probability is >= threshold, and how often
+// each class is the top one. One process, no communication.
+struct SampleJudgement {
+  std::int64_t count = 0;
+  double confident_share = 0.0;
+  std::vector<std::int64_t> class_counts;            // top class of every sample
+  std::vector<std::int64_t> confident_class_counts;  // of the confident ones
+};
+SampleJudgement judge_samples(nn::Sequential& generator, nn::Sequential& classifier,
+                              std::size_t count, std::uint64_t seed, double threshold = 0.9);
+
 }  // namespace dtrain::train

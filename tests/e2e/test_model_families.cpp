@@ -111,6 +111,35 @@ INSTANTIATE_TEST_SUITE_P(
                280}),
     [](const auto& param_info) { return param_info.param.model; });
 
+TEST(GanSamples, AClassifierCheckpointJudgesThem) {
+  const auto dir = make_temp_dir("judge");
+  const std::string common =
+      "--data synthetic --epochs 1 --max-steps 3 --batch-size 32 "
+      "--progress never --checkpoint-dir " +
+      dir;
+  ASSERT_EQ(run_dtrain(2, common + "/mlp --model mlp").exit_code, 0);
+  ASSERT_EQ(run_dtrain(2, common + "/gan --model gan").exit_code, 0);
+  const auto r = run_dtrain(2, "eval --json --data synthetic --checkpoint " + dir +
+                                   "/gan --classifier " + dir + "/mlp --samples 50");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = json::parse(r.output);
+  EXPECT_EQ(j["samples"], 50);
+  EXPECT_GE(j["confident_share"].get<double>(), 0.0);
+  EXPECT_LE(j["confident_share"].get<double>(), 1.0);
+  std::int64_t total = 0;
+  for (const auto& c : j["class_counts"]) total += c.get<std::int64_t>();
+  EXPECT_EQ(total, 50);
+  EXPECT_GE(j["classes_present"].get<int>(), 1);
+  // Judging applies to GAN checkpoints only, and needs a classifier.
+  const auto wrong = run_dtrain(
+      0, "eval --data synthetic --checkpoint " + dir + "/mlp --classifier " + dir + "/mlp");
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  EXPECT_NE(wrong.output.find("--classifier"), std::string::npos) << wrong.output;
+  const auto not_classifier = run_dtrain(
+      0, "eval --data synthetic --checkpoint " + dir + "/gan --classifier " + dir + "/gan");
+  EXPECT_EQ(not_classifier.exit_code, 2) << not_classifier.output;
+}
+
 TEST(OutputDir, AnUnwritableDirectoryFailsAtStartUp) {
   const auto dir = make_temp_dir("output_dir_file");
   { std::ofstream(dir + "/a_file") << "x"; }
