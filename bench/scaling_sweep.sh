@@ -123,39 +123,46 @@ field() {  # field KEY FILE: the number after "KEY": on the last epoch line (dtr
 raw="$out/raw.csv"  # one line per run; reduced to medians below
 echo "framework,mode,ranks,global_batch,per_rank_batch,samples_per_sec,comm_share,epoch_seconds" > "$raw"
 echo "scaling_sweep: $launcher, ranks {$ranks}, modes $modes, model $model, data ${data:-Fashion-MNIST}, $steps steps, $cores cores, torch $torch -> $out" | tee "$out/sweep.txt"
-for mode in ${modes//,/ }; do
-  for p in $ranks; do
-    if [ "$mode" = strong ]; then g="$batch"; else g=$((per_rank * p)); fi
-    [ "$g" -ge "$p" ] || die "global batch $g is smaller than $p ranks"
-    for r in $(seq "$repeats"); do
-      m="$out/runs/dtrain-$mode-np$p-r$r.jsonl"
-      rm -f "$m"
-      args=(--model "$model" --epochs 1 --max-steps "$steps" --batch-size "$g" --threads 1
-            --progress never --metrics "$m")
-      [ -z "$data" ] || args+=(--data "$data")
-      launch "$p" "$DTRAIN" "${args[@]}" "${extra[@]}" > "$out/runs/dtrain-$mode-np$p-r$r.log" 2>&1 ||
-        { tail -n 20 "$out/runs/dtrain-$mode-np$p-r$r.log" >&2; die "dtrain at $p ranks ($mode) failed; log in $out/runs/"; }
-      sps="$(field samples_per_sec "$m")"; es="$(field epoch_seconds "$m")"; cs="$(field comm_seconds "$m")"
-      [ -n "$sps" ] || die "no epoch line in $m"
-      share="$(awk -v c="$cs" -v e="$es" 'BEGIN { if (e > 0) printf "%.4f", c / e }')"
-      echo "dtrain,$mode,$p,$g,$((g / p)),$sps,$share,$es" >> "$raw"
-      printf '  dtrain  %-6s np=%d batch %4d: %8.0f samples/s, comm %s of the epoch\n' "$mode" "$p" "$g" "$sps" "$share"
-      if [ "$torch" = yes ]; then
-        if [ $((g % p)) -ne 0 ]; then
-          echo "  pytorch $mode np=$p: skipped (batch $g is not a multiple of $p)"; continue
-        fi
-        t="$out/runs/torch-$mode-np$p-r$r.jsonl"
-        # glibc's default malloc returns PyTorch's activation buffers to the kernel and faults
-        # them in again every step (1.4-4x slower on these VMs, ../shared/notes/baselines.md):
-        # the thresholds keep them, which gives the peer its best case. dtrain allocates once.
-        MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 \
-          /usr/bin/python3 bench/torch_peer.py --world "$p" --batch-size "$g" --epochs 1 \
-          --max-steps "$steps" --no-eval --threads 1 > "$t" 2> "$out/runs/torch-$mode-np$p-r$r.log" ||
-          { tail -n 20 "$out/runs/torch-$mode-np$p-r$r.log" >&2; die "torch_peer.py at $p processes failed"; }
-        sps="$(field samples_per_sec "$t")"; es="$(field epoch_seconds "$t")"
-        echo "pytorch_ddp,$mode,$p,$g,$((g / p)),$sps,,$es" >> "$raw"
-        printf '  pytorch %-6s np=%d batch %4d: %8.0f samples/s\n' "$mode" "$p" "$g" "$sps"
-      fi
+run_point() {  # run_point MODE P GLOBAL_BATCH ROUND: dtrain, then PyTorch, at one point
+  local mode="$1" p="$2" g="$3" r="$4" m t sps es cs share args
+  m="$out/runs/dtrain-$mode-np$p-r$r.jsonl"
+  rm -f "$m"
+  args=(--model "$model" --epochs 1 --max-steps "$steps" --batch-size "$g" --threads 1
+        --progress never --metrics "$m")
+  [ -z "$data" ] || args+=(--data "$data")
+  launch "$p" "$DTRAIN" "${args[@]}" "${extra[@]}" > "$out/runs/dtrain-$mode-np$p-r$r.log" 2>&1 ||
+    { tail -n 20 "$out/runs/dtrain-$mode-np$p-r$r.log" >&2; die "dtrain at $p ranks ($mode) failed; log in $out/runs/"; }
+  sps="$(field samples_per_sec "$m")"; es="$(field epoch_seconds "$m")"; cs="$(field comm_seconds "$m")"
+  [ -n "$sps" ] || die "no epoch line in $m"
+  share="$(awk -v c="$cs" -v e="$es" 'BEGIN { if (e > 0) printf "%.4f", c / e }')"
+  echo "dtrain,$mode,$p,$g,$((g / p)),$sps,$share,$es" >> "$raw"
+  printf '  dtrain  %-6s np=%d batch %4d: %8.0f samples/s, comm %s of the epoch\n' "$mode" "$p" "$g" "$sps" "$share"
+  if [ "$torch" = yes ]; then
+    if [ $((g % p)) -ne 0 ]; then
+      echo "  pytorch $mode np=$p: skipped (batch $g is not a multiple of $p)"; return 0
+    fi
+    t="$out/runs/torch-$mode-np$p-r$r.jsonl"
+    # glibc's default malloc returns PyTorch's activation buffers to the kernel and faults
+    # them in again every step (1.4-4x slower on these VMs, ../shared/notes/baselines.md):
+    # the thresholds keep them, which gives the peer its best case. dtrain allocates once.
+    MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 \
+      /usr/bin/python3 bench/torch_peer.py --world "$p" --batch-size "$g" --epochs 1 \
+      --max-steps "$steps" --no-eval --threads 1 > "$t" 2> "$out/runs/torch-$mode-np$p-r$r.log" ||
+      { tail -n 20 "$out/runs/torch-$mode-np$p-r$r.log" >&2; die "torch_peer.py at $p processes failed"; }
+    sps="$(field samples_per_sec "$t")"; es="$(field epoch_seconds "$t")"
+    echo "pytorch_ddp,$mode,$p,$g,$((g / p)),$sps,,$es" >> "$raw"
+    printf '  pytorch %-6s np=%d batch %4d: %8.0f samples/s\n' "$mode" "$p" "$g" "$sps"
+  fi
+}
+
+# Round robin: every round visits every point, so a machine that gets busier or quieter
+# during the sweep shifts all points alike instead of one mode or rank count.
+for r in $(seq "$repeats"); do
+  for mode in ${modes//,/ }; do
+    for p in $ranks; do
+      if [ "$mode" = strong ]; then g="$batch"; else g=$((per_rank * p)); fi
+      [ "$g" -ge "$p" ] || die "global batch $g is smaller than $p ranks"
+      run_point "$mode" "$p" "$g" "$r"
     done
   done
 done

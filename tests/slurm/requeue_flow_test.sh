@@ -13,7 +13,7 @@ work="${1:?usage: $0 WORK_DIR}"
 need_cluster
 rm -rf "$work" && mkdir -p "$work"
 fake="$DTRAIN_ROOT/tests/slurm/fake_dtrain.sh"
-epochs=6
+epochs=10
 
 wait_for_epoch() {  # wait_for_epoch METRICS N JOB: until the metrics file has epoch N
   local end=$((SECONDS + 60))
