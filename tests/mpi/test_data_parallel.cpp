@@ -13,29 +13,19 @@
 #include "dist/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
+#include "testing/small_problem.h"
 #include "train/replica_check.h"
 #include "train/trainer.h"
 
 namespace dtrain {
 namespace {
 
+using testing::relative_difference;
+using testing::small_cnn;
+
 const data::DataSplits& small_data() {
   static const data::DataSplits splits = data::make_synthetic(600, 60, 90, 5);
   return splits;
-}
-
-nn::ModelConfig small_cnn() {
-  return {"small_cnn",
-          28,
-          28,
-          1,
-          {{.type = "conv2d", .filters = 4, .kernel = 3, .stride = 2},
-           {.type = "relu"},
-           {.type = "maxpool2d", .kernel = 2},
-           {.type = "flatten"},
-           {.type = "dense", .units = 16},
-           {.type = "relu"},
-           {.type = "dense", .units = 10}}};
 }
 
 train::TrainConfig config_for(const std::string& optimizer, int steps) {
@@ -60,15 +50,6 @@ std::vector<float> train_params(dist::Communicator& comm, const train::TrainConf
   if (result) *result = r;
   const auto p = model->arena().params();
   return {p.begin(), p.end()};
-}
-
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / norm);
 }
 
 class DataParallel : public ::testing::TestWithParam<std::string> {};

@@ -18,11 +18,14 @@
 #include "dist/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
+#include "testing/small_problem.h"
 #include "train/task.h"
 #include "train/trainer.h"
 
 namespace dtrain {
 namespace {
+
+using testing::relative_difference;
 
 namespace fs = std::filesystem;
 
@@ -132,15 +135,6 @@ Outcome train_run(dist::Communicator& comm, const train::TrainConfig& config,
   }
   comm.barrier();  // rank 0's files are complete before anyone reads them
   return out;
-}
-
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / norm);
 }
 
 class Families : public ::testing::TestWithParam<std::string> {};

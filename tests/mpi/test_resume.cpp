@@ -16,31 +16,20 @@
 #include "dist/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
+#include "testing/small_problem.h"
 #include "train/stop_signal.h"
 #include "train/trainer.h"
 
 namespace dtrain {
 namespace {
 
+using testing::small_cnn;
+
 namespace fs = std::filesystem;
 
 const data::DataSplits& small_data() {
   static const data::DataSplits splits = data::make_synthetic(480, 60, 120, 8);
   return splits;
-}
-
-nn::ModelConfig small_cnn() {
-  return {"small_cnn",
-          28,
-          28,
-          1,
-          {{.type = "conv2d", .filters = 4, .kernel = 3, .stride = 2},
-           {.type = "relu"},
-           {.type = "maxpool2d", .kernel = 2},
-           {.type = "flatten"},
-           {.type = "dense", .units = 16},
-           {.type = "relu"},
-           {.type = "dense", .units = 10}}};
 }
 
 train::TrainConfig config_for(const std::string& optimizer, int epochs) {

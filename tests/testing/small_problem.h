@@ -1,0 +1,17 @@
+#pragma once
+// A small network and a comparison shared by the MPI tests of data-parallel training, exact
+// resume and the model families: big enough to exercise every layer kind of the reference
+// cnn, small enough for np = 4 oversubscribed on 2 cores.
+#include <vector>
+
+#include "nn/model_config.h"
+
+namespace dtrain::testing {
+
+// conv2d 4 3x3 stride 2, relu, maxpool 2, flatten, dense 16, relu, dense 10 on 28x28x1.
+nn::ModelConfig small_cnn();
+
+// ||a - b|| / ||b||, in double.
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace dtrain::testing
