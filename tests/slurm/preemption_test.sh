@@ -8,7 +8,7 @@
 #
 # Slurm checks time limits and warnings every 30 s and sends a warning up to 30 s early, so
 # with --time=1 and USR1@25 the warning comes 5-35 s after a run starts: the training must
-# last longer than that (PREEMPT_EPOCHS [30] of the cnn on synthetic data, 50-80 s here while
+# last longer than that (PREEMPT_EPOCHS [45] of the cnn on synthetic data, 45-120 s here while
 # the reference job shares the 2 cores) or nothing is preempted and the test fails. Every
 # rerun would be warned again after 5-35 s; to keep the test short, once the job has been
 # requeued PREEMPT_RESTARTS [1] times the test raises its time limit so the rerun finishes.
@@ -21,7 +21,7 @@ need_cluster
 "$DTRAIN" train --help | grep -q -- --checkpoint-dir || fail "$DTRAIN has no --checkpoint-dir option"
 rm -rf "$work" && mkdir -p "$work"
 
-opts=(--data synthetic --model cnn --epochs "${PREEMPT_EPOCHS:-30}" --seed 7 --keep 2)
+opts=(--data synthetic --model cnn --epochs "${PREEMPT_EPOCHS:-45}" --seed 7 --keep 2)
 start=$SECONDS
 # The reference runs at the same time: it uses the cores while the other job waits to be
 # requeued, and sharing the cores slows both, which keeps the preempted run long enough.
