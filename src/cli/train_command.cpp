@@ -102,6 +102,9 @@ data::DataSplits load_data(const CliOptions& o) {
 }
 
 int run_train(const CliOptions& o) {
+  // Handlers first: a warning signal that arrives while data loads must not kill the job;
+  // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
+  train::install_stop_signal_handlers();
   dist::MpiCommunicator comm(o.allreduce);
   tensor::set_blas_threads(o.threads);
 
@@ -155,7 +158,6 @@ int run_train(const CliOptions& o) {
   }
   config.stop_on_signals = true;
   train::TrainResult result;
-  train::install_stop_signal_handlers();
   run_guarded(comm, [&] {
     train::Trainer trainer(comm, *task, data, config, store ? &*store : nullptr,
                            resume ? &*resume : nullptr);
