@@ -7,4 +7,8 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 source scripts/mpi-env.sh
 mkdir -p out
-exec mpirun -np "${NP:-2}" --bind-to none build/src/dtrain --epochs 5 --metrics out/metrics.jsonl "$@"
+# dtrain's defaults are the main job (cnn, Fashion-MNIST, 5 epochs, batch 128, Adam); options
+# may be given once only, so out/metrics.jsonl is added only when the caller names no file.
+metrics=(--metrics out/metrics.jsonl)
+for arg in "$@"; do [[ "$arg" == --metrics* ]] && metrics=(); done
+exec mpirun -np "${NP:-2}" --bind-to none build/src/dtrain "${metrics[@]}" "$@"
