@@ -30,18 +30,8 @@ void report_setup_outcome(dist::Communicator& comm, int local_code, const std::s
 
 template <typename F>
 void agree_on_setup(dist::Communicator& comm, F&& setup) {
-  int code = 0;
-  std::string message;
-  try {
-    setup();
-  } catch (const Error& e) {
-    code = e.exit_code();
-    message = e.what();
-  } catch (const std::exception& e) {
-    code = kExitRuntime;
-    message = e.what();
-  }
-  report_setup_outcome(comm, code, message);
+  const Failure failure = capture_failure(std::forward<F>(setup));
+  report_setup_outcome(comm, failure.exit_code, failure.message);
 }
 
 // Runs the main phase of a command. An error every rank raises together (Error marked

@@ -1,6 +1,7 @@
 #pragma once
 // Typed exceptions thrown by library code. Only main() turns them into a message and one of
 // the exit codes documented in DESIGN.md, so every module reports failures the same way.
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -71,5 +72,24 @@ class TrainingError : public Error {
  public:
   using Error::Error;
 };
+
+// The exit code and message of whatever `body` threw (code 0 when it returned). Used where
+// one rank's outcome must first be shared with the others before anyone acts on it.
+struct Failure {
+  int exit_code = kExitOk;
+  std::string message;
+};
+
+template <typename F>
+Failure capture_failure(F&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return {e.exit_code(), e.what()};
+  } catch (const std::exception& e) {
+    return {kExitRuntime, e.what()};
+  }
+  return {};
+}
 
 }  // namespace dtrain

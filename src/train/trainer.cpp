@@ -31,6 +31,23 @@ constexpr std::uint64_t kStepStream = 0x6e6f697365ULL;  // "noise"
 
 }  // namespace
 
+namespace {
+
+// Runs `write` on rank 0 alone; every rank learns the outcome, so a failed write (disk full,
+// unwritable directory) ends all ranks together with rank 0's message instead of leaving
+// the others waiting in the next collective.
+template <typename F>
+void rank0_then_agree(dist::Communicator& comm, F&& write, const std::string& failure_prefix,
+                      const std::string& other_ranks_message) {
+  const Failure failure = comm.rank() == 0 ? capture_failure(std::forward<F>(write)) : Failure{};
+  if (comm.allreduce_max(failure.exit_code != 0 ? 1 : 0) == 0) return;
+  TrainingError error(comm.rank() == 0 ? failure_prefix + failure.message : other_ranks_message);
+  error.mark_collective();
+  throw error;
+}
+
+}  // namespace
+
 Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
                  const TrainConfig& config, CheckpointStore* store, const TrainState* resume)
     : Trainer(comm, make_single_model_task(config.model_spec.task_kind(), model), nullptr, data,
@@ -174,62 +191,48 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   if (!store_) return;
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
-  int code = 0;
-  std::string message, written;
-  if (comm_.rank() == 0) {
-    try {
-      TrainState state;
-      state.model = config_.model_spec;
-      const auto& models = task_.models();
-      std::vector<ModelState> saved_models;
-      for (std::size_t m = 0; m < models.size(); ++m) {
-        ModelState saved;
-        saved.role = models[m].role;
-        saved.slots = models[m].model->arena().slots();
-        const auto params = models[m].model->arena().params();
-        for (float p : params) {
-          if (!std::isfinite(p)) throw TrainingError("parameters are not finite; not saving them");
+  std::string written;
+  rank0_then_agree(
+      comm_,
+      [&] {
+        TrainState state;
+        state.model = config_.model_spec;
+        const auto& models = task_.models();
+        std::vector<ModelState> saved_models;
+        for (std::size_t m = 0; m < models.size(); ++m) {
+          ModelState saved;
+          saved.role = models[m].role;
+          saved.slots = models[m].model->arena().slots();
+          const auto params = models[m].model->arena().params();
+          for (float p : params) {
+            if (!std::isfinite(p))
+              throw TrainingError("parameters are not finite; not saving them");
+          }
+          saved.params.assign(params.begin(), params.end());
+          saved.optimizer_steps = optimizers_[m]->steps();
+          saved.optimizer_state = optimizers_[m]->state();
+          saved_models.push_back(std::move(saved));
         }
-        saved.params.assign(params.begin(), params.end());
-        saved.optimizer_steps = optimizers_[m]->steps();
-        saved.optimizer_state = optimizers_[m]->state();
-        saved_models.push_back(std::move(saved));
-      }
-      state.set_models(std::move(saved_models));
-      state.optimizer = config_.optimizer;
-      state.epoch = epoch;
-      state.step_in_epoch = step_in_epoch;
-      state.global_step = global_step_;
-      state.seed = config_.seed;
-      state.world_size = comm_.size();
-      state.global_batch = config_.global_batch;
-      state.lr = config_.lr;
-      state.linear_lr_scaling = config_.linear_lr_scaling;
-      state.warmup_epochs = config_.warmup_epochs;
-      state.epochs = config_.epochs;
-      state.max_steps = config_.max_steps;
-      state.model_name = config_.model_name;
-      state.epoch_sums = sums;
-      state.metrics = metrics_lines_;
-      written = store_->save(state);
-    } catch (const Error& e) {
-      code = e.exit_code();
-      message = e.what();
-    } catch (const std::exception& e) {
-      code = kExitRuntime;
-      message = e.what();
-    }
-  }
-  // Only rank 0 writes; every rank learns the outcome, so a failed write ends the job on
-  // all ranks together with rank 0's message.
-  code = comm_.allreduce_max(code);
-  if (code != 0) {
-    TrainingError error(comm_.rank() == 0 ? "writing a checkpoint at step " +
-                                                std::to_string(global_step_) + " failed: " + message
-                                          : "rank 0 failed to write a checkpoint");
-    error.mark_collective();
-    throw error;
-  }
+        state.set_models(std::move(saved_models));
+        state.optimizer = config_.optimizer;
+        state.epoch = epoch;
+        state.step_in_epoch = step_in_epoch;
+        state.global_step = global_step_;
+        state.seed = config_.seed;
+        state.world_size = comm_.size();
+        state.global_batch = config_.global_batch;
+        state.lr = config_.lr;
+        state.linear_lr_scaling = config_.linear_lr_scaling;
+        state.warmup_epochs = config_.warmup_epochs;
+        state.epochs = config_.epochs;
+        state.max_steps = config_.max_steps;
+        state.model_name = config_.model_name;
+        state.epoch_sums = sums;
+        state.metrics = metrics_lines_;
+        written = store_->save(state);
+      },
+      "writing a checkpoint at step " + std::to_string(global_step_) + " failed: ",
+      "rank 0 failed to write a checkpoint");
   last_saved_step_ = global_step_;
   result.last_checkpoint = written;
   if (comm_.rank() == 0 && config_.log_epochs) progress_.message("checkpoint: " + written);
@@ -307,24 +310,13 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
 
 void Trainer::write_epoch_outputs(int epoch) {
   if (config_.output_dir.empty()) return;
-  int code = 0;
-  std::string message;
-  if (comm_.rank() == 0) {
-    try {
-      const auto path = task_.write_epoch_outputs(epoch, data_, config_.output_dir);
-      if (!path.empty() && config_.log_epochs) progress_.message("image: " + path);
-    } catch (const std::exception& e) {
-      code = kExitRuntime;
-      message = e.what();
-    }
-  }
-  // Rank 0 alone writes; every rank learns the outcome, so all stop together on a failure.
-  if (comm_.allreduce_max(code) != 0) {
-    TrainingError error(comm_.rank() == 0 ? "--output-dir: " + message
-                                          : "rank 0 failed to write an image");
-    error.mark_collective();
-    throw error;
-  }
+  rank0_then_agree(
+      comm_,
+      [&] {
+        const auto path = task_.write_epoch_outputs(epoch, data_, config_.output_dir);
+        if (!path.empty() && config_.log_epochs) progress_.message("image: " + path);
+      },
+      "--output-dir: ", "rank 0 failed to write an image");
 }
 
 TrainResult Trainer::run() {
