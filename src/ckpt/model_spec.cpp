@@ -53,6 +53,11 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
   config.noise_dim = spec.noise_dim();
   if (spec.has_generator()) config.generator.push_back(from_proto(spec.generator()));
   if (spec.has_discriminator()) config.discriminator.push_back(from_proto(spec.discriminator()));
+  config.defaults.lr = spec.defaults().lr();
+  config.defaults.adam_beta1 = spec.defaults().adam_beta1();
+  config.image_range = spec.image_range() == proto::ModelSpec::MINUS_ONE_TO_ONE
+                           ? nn::ImageRange::kMinusOneToOne
+                           : nn::ImageRange::kZeroToOne;
   return config;
 }
 
@@ -81,6 +86,13 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
   if (!config.generator.empty()) *spec.mutable_generator() = to_proto(config.generator[0]);
   if (!config.discriminator.empty()) {
     *spec.mutable_discriminator() = to_proto(config.discriminator[0]);
+  }
+  if (config.defaults.lr != 0.0f || config.defaults.adam_beta1 != 0.0f) {
+    spec.mutable_defaults()->set_lr(config.defaults.lr);
+    spec.mutable_defaults()->set_adam_beta1(config.defaults.adam_beta1);
+  }
+  if (config.image_range == nn::ImageRange::kMinusOneToOne) {
+    spec.set_image_range(proto::ModelSpec::MINUS_ONE_TO_ONE);
   }
   return spec;
 }

@@ -156,9 +156,9 @@ int run_eval(const CliOptions& o) {
   if (comm.rank() != 0) return kExitOk;
   if (classifier) {
     // Rank 0 alone: a thousand samples are cheap, and the figure is then rank-count free.
-    const auto judged =
-        train::judge_samples(*task->models()[0].model, *classifier->models()[0].model,
-                             static_cast<std::size_t>(o.samples), state.seed);
+    const auto judged = train::judge_samples(*task->models()[0].model, state.model.image_range,
+                                             *classifier->models()[0].model,
+                                             static_cast<std::size_t>(o.samples), state.seed);
     int present = 0, confident_present = 0;
     for (std::size_t c = 0; c < judged.class_counts.size(); ++c) {
       present += judged.class_counts[c] > 0;
@@ -169,12 +169,18 @@ int run_eval(const CliOptions& o) {
     r.json["classes_present"] = present;
     r.json["confident_classes_present"] = confident_present;
     r.json["class_counts"] = judged.class_counts;
-    char text[200];
+    // The ceiling to read the share against: the same classifier on as many real images.
+    const auto real = train::judge_images(data.test, *classifier->models()[0].model,
+                                          static_cast<std::size_t>(o.samples));
+    r.json["real_images"] = real.count;
+    r.json["real_confident_share"] = real.confident_share;
+    char text[300];
     std::snprintf(text, sizeof text,
                   "; %lld samples: %.1f%% classified with confidence >= 0.9, %d of %zu classes "
-                  "(%d among the confident ones)",
+                  "(%d among the confident ones); %lld real test images: %.1f%%",
                   static_cast<long long>(judged.count), 100.0 * judged.confident_share, present,
-                  judged.class_counts.size(), confident_present);
+                  judged.class_counts.size(), confident_present, static_cast<long long>(real.count),
+                  100.0 * real.confident_share);
     r.text += text;
   }
   if (o.json) {

@@ -51,8 +51,8 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "GLOBAL batch size, split over ranks (>= number of ranks)")(
       "optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")(
       "lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
-      "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a gan's "
-      "default is 0.0002 (with Adam's beta1 0.5)")("lr-scaling",
+      "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a model "
+      "file's `defaults { lr }` replaces the default (lstm: 0.005, gan: 0.0002)")("lr-scaling",
                                                    po::value(&lr_scaling)->default_value("none"),
                                                    "none | linear (lr * batch-size / 128)")(
       "warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),

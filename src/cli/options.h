@@ -15,7 +15,7 @@ enum class Command { kTrain, kEval, kInspect, kBenchAllreduce, kHelp, kVersion }
 struct CliOptions {
   Command command = Command::kTrain;
   train::TrainConfig train;
-  bool lr_given = false;  // --lr set by the user (a GAN's default differs)
+  bool lr_given = false;  // --lr set by the user (else the model's defaults.lr, if any)
   std::string data;       // a directory of IDX files, or "synthetic"
   std::size_t val_size = 5000;
   int threads = 1;

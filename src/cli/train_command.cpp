@@ -150,12 +150,7 @@ int run_train(const CliOptions& o) {
 
   train::TrainConfig config = o.train;
   config.model_spec = model_config;
-  if (task->kind() == nn::kTaskGan) {
-    // The usual GAN recipe (Radford et al.): a small step and a short Adam memory, so the
-    // two networks chase each other's current state rather than an average of old ones.
-    if (!o.lr_given) config.lr = 2e-4f;
-    if (config.optimizer.kind == "adam") config.optimizer.beta1 = 0.5f;
-  }
+  config.apply_model_defaults(o.lr_given);
   config.stop_on_signals = true;
   train::TrainResult result;
   run_guarded(comm, [&] {

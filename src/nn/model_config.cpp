@@ -65,11 +65,20 @@ std::vector<Network> build_networks(const ModelConfig& config) {
   auto fail = [&](const std::string& what) {
     throw ModelError("model '" + config.name + "' (task " + task + "): " + what);
   };
+  // NaN fails both comparisons, so these reject it too.
+  if (!(config.defaults.lr >= 0.0f && config.defaults.lr < 1e3f)) {
+    fail("defaults.lr " + std::to_string(config.defaults.lr) + " must be > 0 (or unset)");
+  }
+  if (!(config.defaults.adam_beta1 >= 0.0f && config.defaults.adam_beta1 < 1.0f)) {
+    fail("defaults.adam_beta1 " + std::to_string(config.defaults.adam_beta1) +
+         " must be in [0, 1) (or unset)");
+  }
   std::vector<Network> networks;
   if (task == kTaskClassify || task == kTaskReconstruct) {
     if (!config.generator.empty() || !config.discriminator.empty()) {
       fail("generator and discriminator belong to task \"gan\"");
     }
+    if (config.image_range != ImageRange::kZeroToOne) fail("image_range belongs to task \"gan\"");
     networks.push_back({"model", build_model(config)});
     const auto& m = *networks.back().model;
     if (task == kTaskReconstruct && m.output_shape().numel() != m.input_shape().numel()) {

@@ -28,6 +28,15 @@ inline constexpr const char* kTaskClassify = "classify";
 inline constexpr const char* kTaskReconstruct = "reconstruct";
 inline constexpr const char* kTaskGan = "gan";
 
+// A model's own training recipe (ModelSpec.defaults); 0 means not set.
+struct TrainingDefaults {
+  float lr = 0.0f;          // unless --lr is given
+  float adam_beta1 = 0.0f;  // Adam only
+};
+
+// The range of a GAN's images (ModelSpec.image_range); data are read in [0, 1].
+enum class ImageRange { kZeroToOne, kMinusOneToOne };
+
 struct ModelConfig {
   std::string name;
   int input_height = 0, input_width = 0, input_channels = 0;
@@ -36,6 +45,8 @@ struct ModelConfig {
   int noise_dim = 0;  // gan
   // gan: exactly one element each (a vector because ModelConfig is incomplete here).
   std::vector<ModelConfig> generator, discriminator;
+  TrainingDefaults defaults;
+  ImageRange image_range = ImageRange::kZeroToOne;  // gan
 
   // task with the default filled in.
   std::string task_kind() const { return task.empty() ? kTaskClassify : task; }

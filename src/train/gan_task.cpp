@@ -35,6 +35,25 @@ void fill_noise(tensor::Tensor& z, std::size_t n, std::uint64_t seed, std::size_
   }
 }
 
+// Real images are read in [0, 1]; the discriminator sees them in the generator's range.
+// Returns `images` itself when the ranges agree, else `scratch` holding the mapped copy.
+const tensor::Tensor& in_model_range(const tensor::Tensor& images, nn::ImageRange range,
+                                     tensor::Tensor& scratch) {
+  if (range == nn::ImageRange::kZeroToOne) return images;
+  scratch.resize(images.shape());
+  for (std::size_t i = 0; i < images.numel(); ++i) scratch[i] = 2.0f * images[i] - 1.0f;
+  return scratch;
+}
+
+// The generator's images in [0, 1], for PNGs and the classifier that judges them.
+const tensor::Tensor& in_unit_range(const tensor::Tensor& images, nn::ImageRange range,
+                                    tensor::Tensor& scratch) {
+  if (range == nn::ImageRange::kZeroToOne) return images;
+  scratch.resize(images.shape());
+  for (std::size_t i = 0; i < images.numel(); ++i) scratch[i] = 0.5f * (images[i] + 1.0f);
+  return scratch;
+}
+
 std::string format(const char* fmt, double a, double b) {
   char text[128];
   std::snprintf(text, sizeof text, fmt, a, b);
@@ -43,8 +62,9 @@ std::string format(const char* fmt, double a, double b) {
 
 class GanTask final : public Task {
  public:
-  GanTask(nn::Sequential& generator, nn::Sequential& discriminator, std::uint64_t seed)
-      : g_(generator), d_(discriminator), seed_(seed) {
+  GanTask(nn::Sequential& generator, nn::Sequential& discriminator, nn::ImageRange range,
+          std::uint64_t seed)
+      : g_(generator), d_(discriminator), range_(range), seed_(seed) {
     models_.push_back({"generator", &generator});
     models_.push_back({"discriminator", &discriminator});
   }
@@ -60,8 +80,9 @@ class GanTask final : public Task {
     // D step: BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over the global batch.
     d_.arena().zero_grads();
     const tensor::Tensor& fake = g_.forward(z_, ctx);  // stays valid until G runs again
-    double d_loss = nn::bce_with_logits(d_.forward(b.x, ctx), 1.0f, b.normalizer, &dlogits_);
-    d_.backward(b.x, dlogits_);
+    const tensor::Tensor& real = in_model_range(b.x, range_, real_);
+    double d_loss = nn::bce_with_logits(d_.forward(real, ctx), 1.0f, b.normalizer, &dlogits_);
+    d_.backward(real, dlogits_);
     d_loss += nn::bce_with_logits(d_.forward(fake, ctx), 0.0f, b.normalizer, &dlogits_);
     d_.backward(fake, dlogits_);
     update(kDiscriminator, d_loss);
@@ -89,7 +110,7 @@ class GanTask final : public Task {
 
   Report final_report(const data::Dataset& test, dist::Communicator& comm,
                       int eval_batch) override {
-    const auto t = evaluate_gan(g_, d_, test, comm, eval_batch, seed_);
+    const auto t = evaluate_gan(g_, d_, range_, test, comm, eval_batch, seed_);
     Report r;
     r.json = {{"d_loss", t.d_loss}, {"g_loss", t.g_loss}};
     r.text = format("test d_loss %.4f  g_loss %.4f", t.d_loss, t.g_loss);
@@ -102,7 +123,8 @@ class GanTask final : public Task {
                                   const std::string& output_dir) override {
     tensor::Tensor z(g_.input_shape().with_batch(kGridSamples));
     fill_noise(z, kGridSamples, derive_seed(seed_, kFixedNoise), 0);
-    const auto& images = g_.forward(z, {.training = false});
+    tensor::Tensor scratch;
+    const auto& images = in_unit_range(g_.forward(z, {.training = false}), range_, scratch);
     const auto& shape = g_.output_shape();
     const auto path =
         (std::filesystem::path(output_dir) / ("samples-epoch-" + std::to_string(epoch) + ".png"))
@@ -115,17 +137,18 @@ class GanTask final : public Task {
  private:
   nn::Sequential& g_;
   nn::Sequential& d_;
+  nn::ImageRange range_;
   std::uint64_t seed_;
-  tensor::Tensor z_, dlogits_;
+  tensor::Tensor z_, dlogits_, real_;
 };
 
 }  // namespace
 
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
-                           const data::Dataset& ds, dist::Communicator& comm, int eval_batch,
-                           std::uint64_t seed) {
+                           nn::ImageRange range, const data::Dataset& ds, dist::Communicator& comm,
+                           int eval_batch, std::uint64_t seed) {
   const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
-  tensor::Tensor x, z;
+  tensor::Tensor x, z, scratch;
   double sums[3] = {0.0, 0.0, 0.0};  // d_loss, g_loss, count
   const nn::ForwardContext ctx{.training = false};
   for (std::size_t done = 0; done < shard.count;) {
@@ -134,7 +157,8 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
     data::gather_range(ds, shard.begin + done, n, x.data());
     z.resize(generator.input_shape().with_batch(n));
     fill_noise(z, n, derive_seed(seed, kEvalNoise), shard.begin + done);
-    sums[0] += nn::bce_with_logits(discriminator.forward(x, ctx), 1.0f, 1.0, nullptr);
+    sums[0] += nn::bce_with_logits(discriminator.forward(in_model_range(x, range, scratch), ctx),
+                                   1.0f, 1.0, nullptr);
     const auto& fake_logits = discriminator.forward(generator.forward(z, ctx), ctx);
     sums[0] += nn::bce_with_logits(fake_logits, 0.0f, 1.0, nullptr);
     sums[1] += nn::bce_with_logits(fake_logits, 1.0f, 1.0, nullptr);
@@ -151,36 +175,38 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
   return r;
 }
 
-SampleJudgement judge_samples(nn::Sequential& generator, nn::Sequential& classifier,
-                              std::size_t count, std::uint64_t seed, double threshold) {
-  if (generator.output_shape() != classifier.input_shape()) {
-    throw ConfigError("the generator makes " + generator.output_shape().to_string() +
-                      " images but the classifier takes " + classifier.input_shape().to_string());
+namespace {
+
+// Adds one batch of classifier logits to a judgement.
+void tally(const tensor::Tensor& logits, std::size_t n, double threshold, SampleJudgement& j,
+           std::int64_t& confident) {
+  const std::size_t classes = j.class_counts.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* l = logits.data() + i * classes;
+    const std::size_t best = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
+    double sum = 0.0;
+    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(l[c]) - l[best]);
+    ++j.class_counts[best];
+    if (1.0 / sum >= threshold) {  // softmax probability of the top class
+      ++confident;
+      ++j.confident_class_counts[best];
+    }
   }
+}
+
+// Classifies `count` images that `make_batch(first, n)` produces in batches.
+template <typename MakeBatch>
+SampleJudgement judge(nn::Sequential& classifier, std::size_t count, double threshold,
+                      MakeBatch&& make_batch) {
   const std::size_t classes = classifier.output_shape().numel();
   SampleJudgement j;
   j.class_counts.assign(classes, 0);
   j.confident_class_counts.assign(classes, 0);
   constexpr std::size_t kBatch = 250;
-  tensor::Tensor z;
   std::int64_t confident = 0;
   for (std::size_t done = 0; done < count;) {
     const std::size_t n = std::min(kBatch, count - done);
-    z.resize(generator.input_shape().with_batch(n));
-    fill_noise(z, n, derive_seed(seed, kJudgeNoise), done);
-    const auto& logits =
-        classifier.forward(generator.forward(z, {.training = false}), {.training = false});
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* l = logits.data() + i * classes;
-      const std::size_t best = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
-      double sum = 0.0;
-      for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(l[c]) - l[best]);
-      ++j.class_counts[best];
-      if (1.0 / sum >= threshold) {  // softmax probability of the top class
-        ++confident;
-        ++j.confident_class_counts[best];
-      }
-    }
+    tally(classifier.forward(make_batch(done, n), {.training = false}), n, threshold, j, confident);
     done += n;
   }
   j.count = static_cast<std::int64_t>(count);
@@ -188,9 +214,45 @@ SampleJudgement judge_samples(nn::Sequential& generator, nn::Sequential& classif
   return j;
 }
 
+}  // namespace
+
+SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
+                              nn::Sequential& classifier, std::size_t count, std::uint64_t seed,
+                              double threshold) {
+  if (generator.output_shape() != classifier.input_shape()) {
+    throw ConfigError("the generator makes " + generator.output_shape().to_string() +
+                      " images but the classifier takes " + classifier.input_shape().to_string());
+  }
+  tensor::Tensor z, scratch;
+  return judge(classifier, count, threshold,
+               [&](std::size_t first, std::size_t n) -> const tensor::Tensor& {
+                 z.resize(generator.input_shape().with_batch(n));
+                 fill_noise(z, n, derive_seed(seed, kJudgeNoise), first);
+                 return in_unit_range(generator.forward(z, {.training = false}), range, scratch);
+               });
+}
+
+SampleJudgement judge_images(const data::Dataset& ds, nn::Sequential& classifier, std::size_t count,
+                             double threshold) {
+  const auto& in = classifier.input_shape();
+  if (in[0] != std::size_t(ds.height) || in[1] != std::size_t(ds.width) ||
+      in[2] != std::size_t(ds.channels)) {
+    throw ConfigError("the data set holds " + std::to_string(ds.height) + "x" +
+                      std::to_string(ds.width) + "x" + std::to_string(ds.channels) +
+                      " images but the classifier takes " + in.to_string());
+  }
+  tensor::Tensor x;
+  return judge(classifier, std::min(count, ds.size()), threshold,
+               [&](std::size_t first, std::size_t n) -> const tensor::Tensor& {
+                 x.resize(in.with_batch(n));
+                 data::gather_range(ds, first, n, x.data());
+                 return x;
+               });
+}
+
 std::unique_ptr<Task> make_gan_task(nn::Sequential& generator, nn::Sequential& discriminator,
-                                    std::uint64_t seed) {
-  return std::make_unique<GanTask>(generator, discriminator, seed);
+                                    nn::ImageRange range, std::uint64_t seed) {
+  return std::make_unique<GanTask>(generator, discriminator, range, seed);
 }
 
 }  // namespace dtrain::train

@@ -48,9 +48,10 @@ std::unique_ptr<Task> make_single_model_task(const std::string& kind, nn::Sequen
 
 std::unique_ptr<Task> make_task(const nn::ModelConfig& spec, std::uint64_t seed) {
   auto networks = nn::build_networks(spec);
-  std::unique_ptr<Task> inner = spec.task_kind() == nn::kTaskGan
-                                    ? make_gan_task(*networks[0].model, *networks[1].model, seed)
-                                    : make_single_model_task(spec.task_kind(), *networks[0].model);
+  std::unique_ptr<Task> inner =
+      spec.task_kind() == nn::kTaskGan
+          ? make_gan_task(*networks[0].model, *networks[1].model, spec.image_range, seed)
+          : make_single_model_task(spec.task_kind(), *networks[0].model);
   return std::make_unique<OwningTask>(std::move(networks), std::move(inner));
 }
 

@@ -95,8 +95,9 @@ std::unique_ptr<Task> make_single_model_task(const std::string& kind, nn::Sequen
 // The families, one source file each; the networks belong to the caller.
 std::unique_ptr<Task> make_classify_task(nn::Sequential& model);
 std::unique_ptr<Task> make_reconstruct_task(nn::Sequential& model);
+// range: the generator's image range (real images are mapped to it for the discriminator).
 std::unique_ptr<Task> make_gan_task(nn::Sequential& generator, nn::Sequential& discriminator,
-                                    std::uint64_t seed);
+                                    nn::ImageRange range, std::uint64_t seed);
 
 // Evaluations, sharded over ranks without padding and reduced, so every example counts once.
 EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, dist::Communicator& comm,
@@ -112,25 +113,32 @@ ReconstructionResult evaluate_reconstruction(nn::Sequential& model, const data::
 
 // A GAN's losses on a data set: d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0) and the generator's
 // non-saturating g_loss = BCE(D(G(z)), 1), means over the examples, with one noise vector
-// per example index drawn from `seed` (so the figure does not depend on the rank count).
+// per example index drawn from `seed` (so the figure does not depend on the rank count);
+// real images are mapped to the generator's `range` first.
 struct GanEvalResult {
   double d_loss = 0.0, g_loss = 0.0;
   std::int64_t count = 0;
 };
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
-                           const data::Dataset& ds, dist::Communicator& comm, int eval_batch,
-                           std::uint64_t seed);
+                           nn::ImageRange range, const data::Dataset& ds, dist::Communicator& comm,
+                           int eval_batch, std::uint64_t seed);
 
-// How recognizable a generator's images are: `count` samples (noise from `seed`) classified
-// by `classifier`; the share whose top softmax probability is >= threshold, and how often
-// each class is the top one. One process, no communication.
+// How recognizable a generator's images are: `count` samples (noise from `seed`), mapped
+// from the generator's `range` to [0, 1], classified by `classifier`; the share whose top softmax
+// probability is >= threshold, and how often each class is the top one. One process, no
+// communication.
 struct SampleJudgement {
   std::int64_t count = 0;
   double confident_share = 0.0;
   std::vector<std::int64_t> class_counts;            // top class of every sample
   std::vector<std::int64_t> confident_class_counts;  // of the confident ones
 };
-SampleJudgement judge_samples(nn::Sequential& generator, nn::Sequential& classifier,
-                              std::size_t count, std::uint64_t seed, double threshold = 0.9);
+SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
+                              nn::Sequential& classifier, std::size_t count, std::uint64_t seed,
+                              double threshold = 0.9);
+// The same figures for the first `count` images of a data set: the reference a GAN's
+// samples are read against (how confident the classifier is on real images).
+SampleJudgement judge_images(const data::Dataset& ds, nn::Sequential& classifier, std::size_t count,
+                             double threshold = 0.9);
 
 }  // namespace dtrain::train

@@ -30,6 +30,9 @@ struct TrainConfig {
   bool stop_on_signals = false;
   std::string output_dir;      // rank 0 writes the task's images here at epoch ends (empty: none)
   nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
+  // Takes model_spec.defaults (the model's own recipe) where the command line left the
+  // choice open: the learning rate unless --lr was given; Adam's beta1.
+  void apply_model_defaults(bool lr_given);
   // Ranks compare a fingerprint of this configuration at start-up.
   std::uint64_t fingerprint() const;
 };

@@ -24,6 +24,12 @@ std::uint64_t TrainConfig::fingerprint() const {
   return f.value();
 }
 
+void TrainConfig::apply_model_defaults(bool lr_given) {
+  const auto& d = model_spec.defaults;
+  if (!lr_given && d.lr > 0.0f) lr = d.lr;
+  if (optimizer.kind == "adam" && d.adam_beta1 > 0.0f) optimizer.beta1 = d.adam_beta1;
+}
+
 namespace {
 
 // Separates the GAN's per-step noise stream from the per-rank dropout streams.

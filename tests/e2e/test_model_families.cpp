@@ -130,6 +130,9 @@ TEST(GanSamples, AClassifierCheckpointJudgesThem) {
   for (const auto& c : j["class_counts"]) total += c.get<std::int64_t>();
   EXPECT_EQ(total, 50);
   EXPECT_GE(j["classes_present"].get<int>(), 1);
+  EXPECT_EQ(j["real_images"], 50);  // the reference: as many real test images
+  EXPECT_GE(j["real_confident_share"].get<double>(), 0.0);
+  EXPECT_LE(j["real_confident_share"].get<double>(), 1.0);
   // Judging applies to GAN checkpoints only, and needs a classifier.
   const auto wrong = run_dtrain(
       0, "eval --data synthetic --checkpoint " + dir + "/mlp --classifier " + dir + "/mlp");

@@ -62,7 +62,7 @@ nn::ModelConfig small_gan() {
                      {.type = "dense", .units = 24},
                      {.type = "leaky_relu", .alpha = 0.2f},
                      {.type = "dense", .units = 784},
-                     {.type = "sigmoid"},
+                     {.type = "tanh"},
                      {.type = "reshape", .shape = {28, 28, 1}}}};
   nn::ModelConfig d{"d",
                     28,
@@ -75,6 +75,8 @@ nn::ModelConfig small_gan() {
   nn::ModelConfig c;
   c.name = "small_gan";
   c.task = "gan";
+  c.image_range = nn::ImageRange::kMinusOneToOne;  // as the built-in gan
+  c.defaults = {.lr = 2e-4f, .adam_beta1 = 0.5f};
   c.noise_dim = 8;
   c.generator = {g};
   c.discriminator = {d};
@@ -97,9 +99,9 @@ train::TrainConfig config_for(const nn::ModelConfig& spec, int epochs) {
   c.model_spec = spec;
   c.epochs = epochs;
   c.global_batch = 30;  // 16 steps per epoch; not a multiple of 4: uneven slices
-  c.lr = spec.task == "gan" ? 2e-4f : 0.002f;
+  c.lr = 0.002f;
   c.optimizer.kind = "adam";
-  if (spec.task == "gan") c.optimizer.beta1 = 0.5f;
+  c.apply_model_defaults(/*lr_given=*/false);  // the gan's own lr and beta1
   c.seed = 6;
   c.progress = train::ProgressMode::kNever;
   c.log_epochs = false;

@@ -8,6 +8,7 @@
 #include "cli/model_registry.h"
 #include "cli/options.h"
 #include "core/errors.h"
+#include "train/train_config.h"
 
 namespace dtrain::cli {
 namespace {
@@ -153,6 +154,12 @@ TEST(ModelRegistry, GanSpecsThatDoNotFitNameTheProblem) {
   expect_model_error("task: \"gan\" noise_dim: 5\n" + generator + discriminator, "noise_dim");
   expect_model_error("task: \"gan\" noise_dim: 4\n" + generator, "discriminator");
   expect_model_error("task: \"gann\"\n", "unknown task");
+  // image_range is a GAN's; a bad enum value is a parse error with its position.
+  expect_model_error(
+      "image_range: MINUS_ONE_TO_ONE input_height: 1 input_width: 1 input_channels: 1\n"
+      "layers { type: \"flatten\" }\n",
+      "image_range");
+  expect_model_error("task: \"gan\" image_range: MINUS_TWO\n", "MINUS_TWO");
 }
 
 TEST(ModelRegistry, EveryFileInModelsParsesAndBuilds) {
@@ -168,6 +175,61 @@ TEST(ModelRegistry, EveryFileInModelsParsesAndBuilds) {
     ++count;
   }
   EXPECT_EQ(count, static_cast<int>(builtin_model_names().size()));
+}
+
+// A model file's own recipe: its lr unless --lr is given, its Adam beta1 for Adam only.
+TEST(ModelRegistry, ModelDefaultsGiveTheRecipeUnlessTheCommandLineOverrides) {
+  const auto gan = load_model_config("gan");
+  EXPECT_FLOAT_EQ(gan.defaults.lr, 2e-4f);
+  EXPECT_FLOAT_EQ(gan.defaults.adam_beta1, 0.5f);
+  train::TrainConfig config;
+  config.model_spec = gan;
+  config.apply_model_defaults(/*lr_given=*/false);
+  EXPECT_FLOAT_EQ(config.lr, 2e-4f);
+  EXPECT_FLOAT_EQ(config.optimizer.beta1, 0.5f);
+
+  train::TrainConfig given;
+  given.model_spec = gan;
+  given.lr = 0.01f;
+  given.apply_model_defaults(/*lr_given=*/true);
+  EXPECT_FLOAT_EQ(given.lr, 0.01f);
+  EXPECT_FLOAT_EQ(given.optimizer.beta1, 0.5f);
+
+  train::TrainConfig momentum;
+  momentum.model_spec = gan;
+  momentum.optimizer.kind = "momentum";
+  const float beta1 = momentum.optimizer.beta1;
+  momentum.apply_model_defaults(false);
+  EXPECT_EQ(momentum.optimizer.beta1, beta1);
+
+  // No defaults: the command line's values stand.
+  train::TrainConfig plain;
+  plain.model_spec = load_model_config("cnn");
+  plain.apply_model_defaults(false);
+  EXPECT_FLOAT_EQ(plain.lr, 0.001f);
+  EXPECT_FLOAT_EQ(plain.optimizer.beta1, 0.9f);
+}
+
+TEST(ModelRegistry, BadModelDefaultsNameTheField) {
+  const std::string net =
+      "input_height: 2 input_width: 2 input_channels: 1\n"
+      "layers { type: \"flatten\" } layers { type: \"dense\" units: 2 }\n";
+  EXPECT_EQ(nn::build_networks(parse_model_spec(net + "defaults { lr: 0.01 }", "d.pbtxt")).size(),
+            1u);
+  for (const auto& [bad, field] : std::vector<std::pair<std::string, std::string>>{
+           {"defaults { lr: -0.01 }", "defaults.lr"},
+           {"defaults { lr: nan }", "defaults.lr"},
+           {"defaults { adam_beta1: 1.0 }", "defaults.adam_beta1"},
+           {"defaults { adam_beta1: -0.5 }", "defaults.adam_beta1"}}) {
+    try {
+      nn::build_networks(parse_model_spec(net + bad, "d.pbtxt"));
+      ADD_FAILURE() << "expected ModelError for " << bad;
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+      EXPECT_EQ(e.exit_code(), kExitBadInput);
+    }
+  }
+  EXPECT_THROW(parse_model_spec(net + "defaults { momentum: 0.9 }", "d.pbtxt"), ModelError);
 }
 
 TEST(ModelRegistry, BadSpecsGiveClearErrors) {
