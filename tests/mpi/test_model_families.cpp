@@ -229,7 +229,8 @@ TEST_P(FamilyResume, TwoEpochsStraightEqualOneCheckpointResume) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, FamilyResume,
                          ::testing::Values(ResumeCase{"autoencoder", 0}, ResumeCase{"gan", 0},
-                                           ResumeCase{"autoencoder", 7}, ResumeCase{"gan", 7}),
+                                           ResumeCase{"lstm", 0}, ResumeCase{"autoencoder", 7},
+                                           ResumeCase{"gan", 7}, ResumeCase{"lstm", 7}),
                          [](const auto& param_info) {
                            return param_info.param.family + "_every" +
                                   std::to_string(param_info.param.every_steps);
