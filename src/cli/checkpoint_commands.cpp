@@ -86,10 +86,15 @@ int run_inspect(const CliOptions& o) {
                    {"optimizer_steps", s.optimizer_steps},
                    {"global_batch", s.global_batch},
                    {"lr", s.lr},
+                   {"adam_beta1", s.optimizer.beta1},
                    {"seed", s.seed},
                    {"epochs", s.epochs},
                    {"metrics", metrics},
                    {"params_sha256", ckpt::params_sha256(s)}};
+  if (s.model.task_kind() == nn::kTaskGan) {
+    j["image_range"] =
+        s.model.image_range == nn::ImageRange::kMinusOneToOne ? "minus_one_to_one" : "zero_to_one";
+  }
   if (o.json) {
     std::printf("%s\n", j.dump().c_str());
     return kExitOk;

@@ -79,6 +79,14 @@ TEST_P(BuiltinFamilies, TrainsUnderTwoRanksAndReportsItsFigures) {
   EXPECT_EQ(info["step"], 4);
   EXPECT_EQ(info["models"].size(), f.model == "gan" ? 2u : 1u);
   EXPECT_EQ(info["params_sha256"].get<std::string>().size(), 64u);
+  // The recipe the run used: the lstm's and the gan's own lr, the gan's beta1 and image range.
+  const float lr = f.model == "gan" ? 2e-4f : f.model == "lstm" ? 0.005f : 0.001f;
+  EXPECT_FLOAT_EQ(info["lr"].get<float>(), lr);
+  EXPECT_FLOAT_EQ(info["adam_beta1"].get<float>(), f.model == "gan" ? 0.5f : 0.9f);
+  EXPECT_EQ(info.contains("image_range"), f.model == "gan");
+  if (f.model == "gan") {
+    EXPECT_EQ(info["image_range"], "minus_one_to_one");
+  }
   const auto eval = run_dtrain(2, "eval --json --data synthetic --checkpoint " + dir + "/ckpt");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   const auto e = json::parse(eval.output);
