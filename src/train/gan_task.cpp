@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 
 #include "core/errors.h"
 #include "core/rng.h"
@@ -35,22 +36,17 @@ void fill_noise(tensor::Tensor& z, std::size_t n, std::uint64_t seed, std::size_
   }
 }
 
-// Real images are read in [0, 1]; the discriminator sees them in the generator's range.
-// Returns `images` itself when the ranges agree, else `scratch` holding the mapped copy.
-const tensor::Tensor& in_model_range(const tensor::Tensor& images, nn::ImageRange range,
-                                     tensor::Tensor& scratch) {
+// Real images are read in [0, 1]; a tanh generator's live in [-1, 1]. The discriminator sees
+// both in the generator's range, PNGs and the judging classifier in [0, 1]. Returns `images`
+// itself when the ranges agree, else `scratch` holding the mapped copy.
+enum class Toward { kModel, kUnit };
+const tensor::Tensor& mapped(const tensor::Tensor& images, nn::ImageRange range, Toward toward,
+                             tensor::Tensor& scratch) {
   if (range == nn::ImageRange::kZeroToOne) return images;
+  const bool to_model = toward == Toward::kModel;
+  const float scale = to_model ? 2.0f : 0.5f, shift = to_model ? -1.0f : 0.5f;
   scratch.resize(images.shape());
-  for (std::size_t i = 0; i < images.numel(); ++i) scratch[i] = 2.0f * images[i] - 1.0f;
-  return scratch;
-}
-
-// The generator's images in [0, 1], for PNGs and the classifier that judges them.
-const tensor::Tensor& in_unit_range(const tensor::Tensor& images, nn::ImageRange range,
-                                    tensor::Tensor& scratch) {
-  if (range == nn::ImageRange::kZeroToOne) return images;
-  scratch.resize(images.shape());
-  for (std::size_t i = 0; i < images.numel(); ++i) scratch[i] = 0.5f * (images[i] + 1.0f);
+  for (std::size_t i = 0; i < images.numel(); ++i) scratch[i] = scale * images[i] + shift;
   return scratch;
 }
 
@@ -58,6 +54,40 @@ std::string format(const char* fmt, double a, double b) {
   char text[128];
   std::snprintf(text, sizeof text, fmt, a, b);
   return text;
+}
+
+// Adds one batch of classifier logits to a judgement.
+void tally(const tensor::Tensor& logits, std::size_t n, double threshold, SampleJudgement& j) {
+  const std::size_t classes = j.class_counts.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* l = logits.data() + i * classes;
+    const std::size_t best = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
+    double sum = 0.0;
+    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(l[c]) - l[best]);
+    ++j.class_counts[best];
+    if (1.0 / sum >= threshold) ++j.confident_class_counts[best];  // top softmax probability
+  }
+}
+
+// Classifies `count` images that `make_batch(first, n)` produces in batches.
+template <typename MakeBatch>
+SampleJudgement judge(nn::Sequential& classifier, std::size_t count, double threshold,
+                      MakeBatch&& make_batch) {
+  const std::size_t classes = classifier.output_shape().numel();
+  SampleJudgement j;
+  j.class_counts.assign(classes, 0);
+  j.confident_class_counts.assign(classes, 0);
+  constexpr std::size_t kBatch = 250;
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t n = std::min(kBatch, count - done);
+    tally(classifier.forward(make_batch(done, n), {.training = false}), n, threshold, j);
+    done += n;
+  }
+  j.count = static_cast<std::int64_t>(count);
+  const auto confident = std::accumulate(j.confident_class_counts.begin(),
+                                         j.confident_class_counts.end(), std::int64_t{0});
+  j.confident_share = count > 0 ? double(confident) / double(count) : 0.0;
+  return j;
 }
 
 class GanTask final : public Task {
@@ -80,7 +110,7 @@ class GanTask final : public Task {
     // D step: BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over the global batch.
     d_.arena().zero_grads();
     const tensor::Tensor& fake = g_.forward(z_, ctx);  // stays valid until G runs again
-    const tensor::Tensor& real = in_model_range(b.x, range_, real_);
+    const tensor::Tensor& real = mapped(b.x, range_, Toward::kModel, real_);
     double d_loss = nn::bce_with_logits(d_.forward(real, ctx), 1.0f, b.normalizer, &dlogits_);
     d_.backward(real, dlogits_);
     d_loss += nn::bce_with_logits(d_.forward(fake, ctx), 0.0f, b.normalizer, &dlogits_);
@@ -124,7 +154,7 @@ class GanTask final : public Task {
     tensor::Tensor z(g_.input_shape().with_batch(kGridSamples));
     fill_noise(z, kGridSamples, derive_seed(seed_, kFixedNoise), 0);
     tensor::Tensor scratch;
-    const auto& images = in_unit_range(g_.forward(z, {.training = false}), range_, scratch);
+    const auto& images = mapped(g_.forward(z, {.training = false}), range_, Toward::kUnit, scratch);
     const auto& shape = g_.output_shape();
     const auto path =
         (std::filesystem::path(output_dir) / ("samples-epoch-" + std::to_string(epoch) + ".png"))
@@ -157,8 +187,8 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
     data::gather_range(ds, shard.begin + done, n, x.data());
     z.resize(generator.input_shape().with_batch(n));
     fill_noise(z, n, derive_seed(seed, kEvalNoise), shard.begin + done);
-    sums[0] += nn::bce_with_logits(discriminator.forward(in_model_range(x, range, scratch), ctx),
-                                   1.0f, 1.0, nullptr);
+    sums[0] += nn::bce_with_logits(
+        discriminator.forward(mapped(x, range, Toward::kModel, scratch), ctx), 1.0f, 1.0, nullptr);
     const auto& fake_logits = discriminator.forward(generator.forward(z, ctx), ctx);
     sums[0] += nn::bce_with_logits(fake_logits, 0.0f, 1.0, nullptr);
     sums[1] += nn::bce_with_logits(fake_logits, 1.0f, 1.0, nullptr);
@@ -175,47 +205,6 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
   return r;
 }
 
-namespace {
-
-// Adds one batch of classifier logits to a judgement.
-void tally(const tensor::Tensor& logits, std::size_t n, double threshold, SampleJudgement& j,
-           std::int64_t& confident) {
-  const std::size_t classes = j.class_counts.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* l = logits.data() + i * classes;
-    const std::size_t best = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
-    double sum = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(l[c]) - l[best]);
-    ++j.class_counts[best];
-    if (1.0 / sum >= threshold) {  // softmax probability of the top class
-      ++confident;
-      ++j.confident_class_counts[best];
-    }
-  }
-}
-
-// Classifies `count` images that `make_batch(first, n)` produces in batches.
-template <typename MakeBatch>
-SampleJudgement judge(nn::Sequential& classifier, std::size_t count, double threshold,
-                      MakeBatch&& make_batch) {
-  const std::size_t classes = classifier.output_shape().numel();
-  SampleJudgement j;
-  j.class_counts.assign(classes, 0);
-  j.confident_class_counts.assign(classes, 0);
-  constexpr std::size_t kBatch = 250;
-  std::int64_t confident = 0;
-  for (std::size_t done = 0; done < count;) {
-    const std::size_t n = std::min(kBatch, count - done);
-    tally(classifier.forward(make_batch(done, n), {.training = false}), n, threshold, j, confident);
-    done += n;
-  }
-  j.count = static_cast<std::int64_t>(count);
-  j.confident_share = count > 0 ? double(confident) / double(count) : 0.0;
-  return j;
-}
-
-}  // namespace
-
 SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
                               nn::Sequential& classifier, std::size_t count, std::uint64_t seed,
                               double threshold) {
@@ -224,12 +213,12 @@ SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
                       " images but the classifier takes " + classifier.input_shape().to_string());
   }
   tensor::Tensor z, scratch;
-  return judge(classifier, count, threshold,
-               [&](std::size_t first, std::size_t n) -> const tensor::Tensor& {
-                 z.resize(generator.input_shape().with_batch(n));
-                 fill_noise(z, n, derive_seed(seed, kJudgeNoise), first);
-                 return in_unit_range(generator.forward(z, {.training = false}), range, scratch);
-               });
+  return judge(
+      classifier, count, threshold, [&](std::size_t first, std::size_t n) -> const tensor::Tensor& {
+        z.resize(generator.input_shape().with_batch(n));
+        fill_noise(z, n, derive_seed(seed, kJudgeNoise), first);
+        return mapped(generator.forward(z, {.training = false}), range, Toward::kUnit, scratch);
+      });
 }
 
 SampleJudgement judge_images(const data::Dataset& ds, nn::Sequential& classifier, std::size_t count,

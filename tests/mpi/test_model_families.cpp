@@ -13,7 +13,6 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
-#include "data/synthetic.h"
 #include "dist/mpi/mpi_communicator.h"
 #include "dist/self_communicator.h"
 #include "nn/model_config.h"
@@ -28,11 +27,6 @@ namespace {
 using testing::relative_difference;
 
 namespace fs = std::filesystem;
-
-const data::DataSplits& small_data() {
-  static const data::DataSplits splits = data::make_synthetic(480, 60, 120, 8);
-  return splits;
-}
 
 nn::ModelConfig small_autoencoder() {
   nn::ModelConfig c{"small_autoencoder",
@@ -126,7 +120,8 @@ Outcome train_run(dist::Communicator& comm, const train::TrainConfig& config,
     if (comm.rank() == 0) dir->prepare();
     store.emplace(*dir);
   }
-  train::Trainer trainer(comm, *task, small_data(), config, store ? &*store : nullptr, resume);
+  train::Trainer trainer(comm, *task, testing::small_splits(), config, store ? &*store : nullptr,
+                         resume);
   Outcome out;
   out.result = trainer.run();
   for (std::size_t i = 0; i < task->models().size(); ++i) {

@@ -11,7 +11,6 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
-#include "data/synthetic.h"
 #include "dist/mpi/mpi_communicator.h"
 #include "dist/self_communicator.h"
 #include "nn/model_config.h"
@@ -26,11 +25,6 @@ namespace {
 using testing::small_cnn;
 
 namespace fs = std::filesystem;
-
-const data::DataSplits& small_data() {
-  static const data::DataSplits splits = data::make_synthetic(480, 60, 120, 8);
-  return splits;
-}
 
 train::TrainConfig config_for(const std::string& optimizer, int epochs) {
   train::TrainConfig c;
@@ -76,7 +70,8 @@ Outcome train_run(dist::Communicator& comm, const train::TrainConfig& config,
     if (comm.rank() == 0) dir->prepare();
     store.emplace(*dir);
   }
-  train::Trainer trainer(comm, *model, small_data(), config, store ? &*store : nullptr, resume);
+  train::Trainer trainer(comm, *model, testing::small_splits(), config, store ? &*store : nullptr,
+                         resume);
   Outcome out;
   out.result = trainer.run();
   const auto p = model->arena().params();
@@ -201,7 +196,7 @@ TEST(ResumeMismatch, ModelOrBatchThatDoNotFitAreCollectiveCheckpointErrors) {
   other.layers[4].units = 12;
   auto model = nn::build_model(other);
   try {
-    train::Trainer t(comm, *model, small_data(), config_for("adam", 1), nullptr, &state);
+    train::Trainer t(comm, *model, testing::small_splits(), config_for("adam", 1), nullptr, &state);
     FAIL();
   } catch (const CheckpointError& e) {
     EXPECT_TRUE(e.collective());
@@ -210,7 +205,7 @@ TEST(ResumeMismatch, ModelOrBatchThatDoNotFitAreCollectiveCheckpointErrors) {
   auto batch = config_for("adam", 1);
   batch.global_batch = 20;
   auto same_model = nn::build_model(small_cnn());
-  EXPECT_THROW(train::Trainer(comm, *same_model, small_data(), batch, nullptr, &state),
+  EXPECT_THROW(train::Trainer(comm, *same_model, testing::small_splits(), batch, nullptr, &state),
                CheckpointError);
 }
 

@@ -2,7 +2,14 @@
 
 #include <cmath>
 
+#include "data/synthetic.h"
+
 namespace dtrain::testing {
+
+const data::DataSplits& small_splits() {
+  static const data::DataSplits splits = data::make_synthetic(480, 60, 120, 8);
+  return splits;
+}
 
 nn::ModelConfig small_cnn() {
   return {"small_cnn",

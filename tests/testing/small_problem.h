@@ -4,12 +4,16 @@
 // cnn, small enough for np = 4 oversubscribed on 2 cores.
 #include <vector>
 
+#include "data/dataset.h"
 #include "nn/model_config.h"
 
 namespace dtrain::testing {
 
 // conv2d 4 3x3 stride 2, relu, maxpool 2, flatten, dense 16, relu, dense 10 on 28x28x1.
 nn::ModelConfig small_cnn();
+
+// Synthetic 28x28 splits: 480 train, 60 val, 120 test (built once).
+const data::DataSplits& small_splits();
 
 // ||a - b|| / ||b||, in double.
 double relative_difference(const std::vector<float>& a, const std::vector<float>& b);
