@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/errors.h"
-#include "dist/mpi/mpi_runtime.h"
+#include "comm/mpi/mpi_runtime.h"
 
 namespace dtrain::cli {
 
@@ -42,7 +42,7 @@ int run_app(int argc, char** argv) {
   }
   try {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
-    dist::MpiRuntime mpi(&argc, &argv);
+    comm::MpiRuntime mpi(&argc, &argv);
     switch (options.command) {
       case Command::kBenchAllreduce:
         return run_bench_allreduce(options);

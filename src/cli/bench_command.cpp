@@ -1,18 +1,18 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
 
 namespace dtrain::cli {
 
 int run_bench_allreduce(const CliOptions& o) {
   tensor::set_blas_threads(1);
-  dist::MpiCommunicator ring("ring");
-  dist::MpiCommunicator reference("mpi");
-  std::vector<dist::AllreduceBenchResult> results;
+  comm::MpiCommunicator ring("ring");
+  comm::MpiCommunicator reference("mpi");
+  std::vector<comm::AllreduceBenchResult> results;
   run_guarded(ring, [&] {
-    results = dist::run_allreduce_bench(
+    results = comm::run_allreduce_bench(
         o.bench,
         [&](std::span<float> data, const std::string& algo) {
           (algo == "ring" ? ring : reference).allreduce_sum(data);

@@ -5,7 +5,7 @@
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
 #include "cli/commands.h"
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
 #include "train/task.h"
 #include "train/trainer.h"
@@ -126,7 +126,7 @@ int run_inspect(const CliOptions& o) {
 }
 
 int run_eval(const CliOptions& o) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   tensor::set_blas_threads(o.threads);
   train::TrainState state;
   std::unique_ptr<train::Task> task, classifier;

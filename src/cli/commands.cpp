@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "dist/mpi/mpi_runtime.h"
+#include "comm/mpi/mpi_runtime.h"
 #include "dtrain_version.h"
 #include "tensor/blas.h"
 
@@ -14,13 +14,13 @@ namespace dtrain::cli {
 std::string version_text() {
   const int pb = GOOGLE_PROTOBUF_VERSION;
   return std::string("dtrain ") + DTRAIN_VERSION + "\n" +
-         "  MPI:      " + dist::MpiRuntime::library_version() + "\n" +
+         "  MPI:      " + comm::MpiRuntime::library_version() + "\n" +
          "  OpenBLAS: " + tensor::blas_version() + "\n" +
          "  protobuf: " + std::to_string(pb / 1000000) + "." + std::to_string(pb / 1000 % 1000) +
          "." + std::to_string(pb % 1000) + "\n";
 }
 
-void report_setup_outcome(dist::Communicator& comm, int local_code, const std::string& message) {
+void report_setup_outcome(comm::Communicator& comm, int local_code, const std::string& message) {
   const auto codes = comm.allgather(static_cast<std::uint64_t>(local_code));
   for (std::size_t r = 0; r < codes.size(); ++r) {
     if (codes[r] == 0) continue;
@@ -36,7 +36,7 @@ void report_setup_outcome(dist::Communicator& comm, int local_code, const std::s
   }
 }
 
-void fail_job(dist::Communicator& comm, int code, const std::string& message, bool collective) {
+void fail_job(comm::Communicator& comm, int code, const std::string& message, bool collective) {
   if (collective || comm.size() == 1) {
     if (comm.rank() == 0) std::fprintf(stderr, "dtrain: %s\n", message.c_str());
     std::fflush(stderr);

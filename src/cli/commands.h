@@ -6,7 +6,7 @@
 #include "cli/options.h"
 #include "core/errors.h"
 #include "data/dataset.h"
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 
 namespace dtrain::cli {
 
@@ -25,11 +25,11 @@ struct AgreedFailure {
   int exit_code;
 };
 template <typename F>
-void agree_on_setup(dist::Communicator& comm, F&& setup);
-void report_setup_outcome(dist::Communicator& comm, int local_code, const std::string& message);
+void agree_on_setup(comm::Communicator& comm, F&& setup);
+void report_setup_outcome(comm::Communicator& comm, int local_code, const std::string& message);
 
 template <typename F>
-void agree_on_setup(dist::Communicator& comm, F&& setup) {
+void agree_on_setup(comm::Communicator& comm, F&& setup) {
   const Failure failure = capture_failure(std::forward<F>(setup));
   report_setup_outcome(comm, failure.exit_code, failure.message);
 }
@@ -39,12 +39,12 @@ void agree_on_setup(dist::Communicator& comm, F&& setup) {
 // error on one rank is printed as "rank R: message" and aborts the whole job, since other
 // ranks may be waiting for this one in a collective.
 template <typename F>
-void run_guarded(dist::Communicator& comm, F&& body);
-[[noreturn]] void fail_job(dist::Communicator& comm, int code, const std::string& message,
+void run_guarded(comm::Communicator& comm, F&& body);
+[[noreturn]] void fail_job(comm::Communicator& comm, int code, const std::string& message,
                            bool collective);
 
 template <typename F>
-void run_guarded(dist::Communicator& comm, F&& body) {
+void run_guarded(comm::Communicator& comm, F&& body) {
   try {
     body();
   } catch (const Error& e) {

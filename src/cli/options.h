@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "dist/allreduce_bench.h"
+#include "comm/allreduce_bench.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
@@ -31,7 +31,7 @@ struct CliOptions {
   std::string classifier;
   int samples = 1000;
   bool json = false;
-  dist::AllreduceBenchOptions bench;
+  comm::AllreduceBenchOptions bench;
   bool bench_json = false;
   std::string help_text;  // filled for Command::kHelp
 };

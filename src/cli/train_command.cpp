@@ -10,7 +10,7 @@
 #include "cli/model_registry.h"
 #include "data/fashion_mnist.h"
 #include "data/synthetic.h"
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
 #include "nn/model_config.h"
 #include "tensor/blas.h"
 #include "train/stop_signal.h"
@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t kSyntheticTrain = 6000, kSyntheticVal = 1000, kSyntheticTest = 1000;
 
 std::string banner(const CliOptions& o, const train::TrainConfig& config, const train::Task& task,
-                   const data::DataSplits& data, const dist::Communicator& comm) {
+                   const data::DataSplits& data, const comm::Communicator& comm) {
   const int p = comm.size();
   const int b = o.train.global_batch;
   std::size_t params = 0;
@@ -69,7 +69,7 @@ void prepare_output_dir(const std::string& dir) {
 }
 
 // Collective: rank 0 reads and validates the checkpoint, then every rank gets its bytes.
-std::optional<train::TrainState> load_resume_state(dist::Communicator& comm, const CliOptions& o,
+std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, const CliOptions& o,
                                                    std::string& source) {
   std::string bytes;
   agree_on_setup(comm, [&] {
@@ -105,7 +105,7 @@ int run_train(const CliOptions& o) {
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
-  dist::MpiCommunicator comm(o.allreduce);
+  comm::MpiCommunicator comm(o.allreduce);
   tensor::set_blas_threads(o.threads);
 
   std::unique_ptr<train::Task> task;

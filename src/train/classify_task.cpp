@@ -37,7 +37,7 @@ class ClassifyTask final : public Task {
   }
 
   Report epoch_report(std::span<const double> sums, const data::Dataset& val,
-                      dist::Communicator& comm, int eval_batch) override {
+                      comm::Communicator& comm, int eval_batch) override {
     const double n = sums[2];
     const double loss = n > 0 ? sums[0] / n : 0.0, acc = n > 0 ? sums[1] / n : 0.0;
     const EvalResult v = evaluate(model_, val, comm, eval_batch);
@@ -52,7 +52,7 @@ class ClassifyTask final : public Task {
     return r;
   }
 
-  Report final_report(const data::Dataset& test, dist::Communicator& comm,
+  Report final_report(const data::Dataset& test, comm::Communicator& comm,
                       int eval_batch) override {
     const EvalResult t = evaluate(model_, test, comm, eval_batch);
     Report r;
@@ -70,7 +70,7 @@ class ClassifyTask final : public Task {
 
 }  // namespace
 
-EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, dist::Communicator& comm,
+EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, comm::Communicator& comm,
                     int eval_batch) {
   const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
   tensor::Tensor x;

@@ -128,7 +128,7 @@ class GanTask final : public Task {
     sums[2] += static_cast<double>(n);
   }
 
-  Report epoch_report(std::span<const double> sums, const data::Dataset&, dist::Communicator&,
+  Report epoch_report(std::span<const double> sums, const data::Dataset&, comm::Communicator&,
                       int) override {
     const double n = sums[2];
     const double d_loss = n > 0 ? sums[0] / n : 0.0, g_loss = n > 0 ? sums[1] / n : 0.0;
@@ -138,7 +138,7 @@ class GanTask final : public Task {
     return r;
   }
 
-  Report final_report(const data::Dataset& test, dist::Communicator& comm,
+  Report final_report(const data::Dataset& test, comm::Communicator& comm,
                       int eval_batch) override {
     const auto t = evaluate_gan(g_, d_, range_, test, comm, eval_batch, seed_);
     Report r;
@@ -175,7 +175,7 @@ class GanTask final : public Task {
 }  // namespace
 
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
-                           nn::ImageRange range, const data::Dataset& ds, dist::Communicator& comm,
+                           nn::ImageRange range, const data::Dataset& ds, comm::Communicator& comm,
                            int eval_batch, std::uint64_t seed) {
   const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
   tensor::Tensor x, z, scratch;

@@ -44,7 +44,7 @@ class ReconstructTask final : public Task {
   }
 
   Report epoch_report(std::span<const double> sums, const data::Dataset& val,
-                      dist::Communicator& comm, int eval_batch) override {
+                      comm::Communicator& comm, int eval_batch) override {
     const double pixels = static_cast<double>(model_.input_shape().numel());
     const double train_mse = sums[1] > 0 ? sums[0] / (sums[1] * pixels) : 0.0;
     Report r;
@@ -58,7 +58,7 @@ class ReconstructTask final : public Task {
     return r;
   }
 
-  Report final_report(const data::Dataset& test, dist::Communicator& comm,
+  Report final_report(const data::Dataset& test, comm::Communicator& comm,
                       int eval_batch) override {
     const auto t = evaluate_reconstruction(model_, test, comm, eval_batch);
     Report r;
@@ -94,7 +94,7 @@ class ReconstructTask final : public Task {
 }  // namespace
 
 ReconstructionResult evaluate_reconstruction(nn::Sequential& model, const data::Dataset& ds,
-                                             dist::Communicator& comm, int eval_batch) {
+                                             comm::Communicator& comm, int eval_batch) {
   const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
   tensor::Tensor x;
   double sums[2] = {0.0, 0.0};  // squared error, count

@@ -5,7 +5,7 @@
 
 namespace dtrain::train {
 
-void require_same_on_all_ranks(dist::Communicator& comm, std::uint64_t value,
+void require_same_on_all_ranks(comm::Communicator& comm, std::uint64_t value,
                                const std::string& what) {
   const auto values = comm.allgather(value);
   std::string differing;

@@ -5,13 +5,13 @@
 #include <cstdint>
 #include <string>
 
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 
 namespace dtrain::train {
 
 // Throws ConfigError on EVERY rank when the value differs between ranks; the message
 // names `what` and the ranks that disagree with rank 0.
-void require_same_on_all_ranks(dist::Communicator& comm, std::uint64_t value,
+void require_same_on_all_ranks(comm::Communicator& comm, std::uint64_t value,
                                const std::string& what);
 
 // Parameter-array fingerprint (for tests and the replica-consistency check).

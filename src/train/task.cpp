@@ -22,10 +22,10 @@ class OwningTask final : public Task {
     inner_->train_step(b, sums, update);
   }
   Report epoch_report(std::span<const double> sums, const data::Dataset& val,
-                      dist::Communicator& comm, int eval_batch) override {
+                      comm::Communicator& comm, int eval_batch) override {
     return inner_->epoch_report(sums, val, comm, eval_batch);
   }
-  Report final_report(const data::Dataset& test, dist::Communicator& comm,
+  Report final_report(const data::Dataset& test, comm::Communicator& comm,
                       int eval_batch) override {
     return inner_->final_report(test, comm, eval_batch);
   }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 #include "nn/model_config.h"
 #include "nn/sequential.h"
 
@@ -71,9 +71,9 @@ class Task {
                           const UpdateFn& update) = 0;
   // The epoch's figures from the reduced sums, plus validation on `val`. Collective.
   virtual Report epoch_report(std::span<const double> sums, const data::Dataset& val,
-                              dist::Communicator& comm, int eval_batch) = 0;
+                              comm::Communicator& comm, int eval_batch) = 0;
   // The figures of the final line, on `test`. Collective.
-  virtual Report final_report(const data::Dataset& test, dist::Communicator& comm,
+  virtual Report final_report(const data::Dataset& test, comm::Communicator& comm,
                               int eval_batch) = 0;
   // Rank 0 only, at each epoch end when --output-dir is set: images of the model's work.
   // Returns the file written (empty: none). Must not change anything training depends on.
@@ -100,7 +100,7 @@ std::unique_ptr<Task> make_gan_task(nn::Sequential& generator, nn::Sequential& d
                                     nn::ImageRange range, std::uint64_t seed);
 
 // Evaluations, sharded over ranks without padding and reduced, so every example counts once.
-EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, dist::Communicator& comm,
+EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, comm::Communicator& comm,
                     int eval_batch);
 
 // Reconstruction error of an autoencoder: mean over examples and pixels of (y - x)^2.
@@ -109,7 +109,7 @@ struct ReconstructionResult {
   std::int64_t count = 0;
 };
 ReconstructionResult evaluate_reconstruction(nn::Sequential& model, const data::Dataset& ds,
-                                             dist::Communicator& comm, int eval_batch);
+                                             comm::Communicator& comm, int eval_batch);
 
 // A GAN's losses on a data set: d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0) and the generator's
 // non-saturating g_loss = BCE(D(G(z)), 1), means over the examples, with one noise vector
@@ -120,7 +120,7 @@ struct GanEvalResult {
   std::int64_t count = 0;
 };
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
-                           nn::ImageRange range, const data::Dataset& ds, dist::Communicator& comm,
+                           nn::ImageRange range, const data::Dataset& ds, comm::Communicator& comm,
                            int eval_batch, std::uint64_t seed);
 
 // How recognizable a generator's images are: `count` samples (noise from `seed`), mapped

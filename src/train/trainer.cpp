@@ -43,7 +43,7 @@ namespace {
 // unwritable directory) ends all ranks together with rank 0's message instead of leaving
 // the others waiting in the next collective.
 template <typename F>
-void rank0_then_agree(dist::Communicator& comm, F&& write, const std::string& failure_prefix,
+void rank0_then_agree(comm::Communicator& comm, F&& write, const std::string& failure_prefix,
                       const std::string& other_ranks_message) {
   const Failure failure = comm.rank() == 0 ? capture_failure(std::forward<F>(write)) : Failure{};
   if (comm.allreduce_max(failure.exit_code != 0 ? 1 : 0) == 0) return;
@@ -54,16 +54,16 @@ void rank0_then_agree(dist::Communicator& comm, F&& write, const std::string& fa
 
 }  // namespace
 
-Trainer::Trainer(dist::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
+Trainer::Trainer(comm::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
                  const TrainConfig& config, CheckpointStore* store, const TrainState* resume)
     : Trainer(comm, make_single_model_task(config.model_spec.task_kind(), model), nullptr, data,
               config, store, resume) {}
 
-Trainer::Trainer(dist::Communicator& comm, Task& task, const data::DataSplits& data,
+Trainer::Trainer(comm::Communicator& comm, Task& task, const data::DataSplits& data,
                  const TrainConfig& config, CheckpointStore* store, const TrainState* resume)
     : Trainer(comm, nullptr, &task, data, config, store, resume) {}
 
-Trainer::Trainer(dist::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
+Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
                  const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
                  const TrainState* resume)
     : comm_(comm),

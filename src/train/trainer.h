@@ -10,8 +10,8 @@
 
 #include "data/dataset.h"
 #include "data/sampler.h"
-#include "dist/communicator.h"
-#include "dist/gradient_synchronizer.h"
+#include "comm/communicator.h"
+#include "comm/gradient_synchronizer.h"
 #include "nn/sequential.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -44,11 +44,11 @@ class Trainer {
   // training continues from that state (same on every rank); throws CheckpointError
   // (collective) when it does not fit this model or run.
   // The model's task is config.model_spec's (classify unless it says reconstruct).
-  Trainer(dist::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
+  Trainer(comm::Communicator& comm, nn::Sequential& model, const data::DataSplits& data,
           const TrainConfig& config, CheckpointStore* store = nullptr,
           const TrainState* resume = nullptr);
   // Any task (a GAN's trains two networks); the task must outlive the Trainer.
-  Trainer(dist::Communicator& comm, Task& task, const data::DataSplits& data,
+  Trainer(comm::Communicator& comm, Task& task, const data::DataSplits& data,
           const TrainConfig& config, CheckpointStore* store = nullptr,
           const TrainState* resume = nullptr);
 
@@ -60,7 +60,7 @@ class Trainer {
   std::size_t steps_per_epoch() const { return sampler_.steps_per_epoch(); }
 
  private:
-  Trainer(dist::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
+  Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
           const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
           const TrainState* resume);
   void train_step(std::size_t step_in_epoch);
@@ -76,14 +76,14 @@ class Trainer {
   void write_epoch_outputs(int epoch);
   void write_metrics(const nlohmann::json& line);
 
-  dist::Communicator& comm_;
+  comm::Communicator& comm_;
   std::unique_ptr<Task> owned_task_;  // the single-network constructor's
   Task& task_;
   const data::DataSplits& data_;
   TrainConfig config_;
   std::vector<std::unique_ptr<optim::Optimizer>> optimizers_;  // one per task model
   data::ShardedSampler sampler_;
-  dist::GradientSynchronizer synchronizer_;
+  comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
   MetricsWriter metrics_;
   Progress progress_;

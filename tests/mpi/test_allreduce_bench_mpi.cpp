@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "dist/allreduce_bench.h"
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/allreduce_bench.h"
+#include "comm/mpi/mpi_communicator.h"
 #include "testing/mpi_test_env.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 TEST(AllreduceBenchMpi, RingAndMpiAreExactAtEverySize) {
@@ -45,4 +45,4 @@ TEST(AllreduceBenchMpi, RingAndMpiAreExactAtEverySize) {
 }
 
 }  // namespace
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

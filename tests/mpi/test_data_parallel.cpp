@@ -9,8 +9,8 @@
 
 #include "core/errors.h"
 #include "data/synthetic.h"
-#include "dist/mpi/mpi_communicator.h"
-#include "dist/self_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
+#include "comm/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
 #include "testing/small_problem.h"
@@ -42,7 +42,7 @@ train::TrainConfig config_for(const std::string& optimizer, int steps) {
   return c;
 }
 
-std::vector<float> train_params(dist::Communicator& comm, const train::TrainConfig& config,
+std::vector<float> train_params(comm::Communicator& comm, const train::TrainConfig& config,
                                 train::TrainResult* result = nullptr) {
   auto model = nn::build_model(small_cnn());
   train::Trainer trainer(comm, *model, small_data(), config);
@@ -55,10 +55,10 @@ std::vector<float> train_params(dist::Communicator& comm, const train::TrainConf
 class DataParallel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DataParallel, SameParametersAsOneRankWithTheSameGlobalBatch) {
-  dist::SelfCommunicator self;
+  comm::SelfCommunicator self;
   const auto config = config_for(GetParam(), 5);
   const auto single = train_params(self, config);  // every rank computes the np=1 reference
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   train::TrainResult result;
   const auto parallel = train_params(comm, config, &result);
   EXPECT_EQ(result.steps, 5);
@@ -66,7 +66,7 @@ TEST_P(DataParallel, SameParametersAsOneRankWithTheSameGlobalBatch) {
   const double rel = relative_difference(parallel, single);
   EXPECT_LE(rel, 1e-5) << "np=" << comm.size() << " vs np=1, optimizer " << GetParam();
   // And it actually trained: the parameters moved away from their initial values.
-  dist::SelfCommunicator self0;
+  comm::SelfCommunicator self0;
   auto init_config = config;
   init_config.max_steps = 0;
   init_config.epochs = 1;
@@ -80,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, DataParallel, ::testing::Values("sgd", "mom
 
 TEST(DataParallel, ReplicasStayBitIdenticalWithBothAllreduces) {
   for (const char* algo : {"ring", "mpi"}) {
-    dist::MpiCommunicator comm(algo);
+    comm::MpiCommunicator comm(algo);
     const auto params = train_params(comm, config_for("adam", 12));
     const auto hashes = comm.allgather(test::fingerprint(params));
     for (std::size_t r = 1; r < hashes.size(); ++r) {
@@ -90,12 +90,12 @@ TEST(DataParallel, ReplicasStayBitIdenticalWithBothAllreduces) {
 }
 
 TEST(DataParallel, EvaluationCountsEveryExampleOnce) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   auto model = nn::build_model(small_cnn());
   model->init_params(3);
   // 90 test examples over 2, 3 or 4 ranks (uneven for 4), and a set smaller than the ranks.
   const auto full = train::evaluate(*model, small_data().test, comm, 7);
-  dist::SelfCommunicator self;
+  comm::SelfCommunicator self;
   const auto local = train::evaluate(*model, small_data().test, self, 1000);
   EXPECT_EQ(full.count, 90);
   EXPECT_NEAR(full.loss, local.loss, 1e-6);  // other batch sizes, other GEMM rounding
@@ -107,7 +107,7 @@ TEST(DataParallel, EvaluationCountsEveryExampleOnce) {
 }
 
 TEST(DataParallel, LayoutMismatchFailsOnEveryRankWithAClearMessage) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   auto config = small_cnn();
   if (comm.rank() == comm.size() - 1) config.layers[4].units = 17;  // one rank differs
   auto model = nn::build_model(config);
@@ -123,7 +123,7 @@ TEST(DataParallel, LayoutMismatchFailsOnEveryRankWithAClearMessage) {
 }
 
 TEST(DataParallel, ConfigurationMismatchFailsOnEveryRank) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   auto model = nn::build_model(small_cnn());
   auto config = config_for("adam", 1);
   if (comm.rank() == 1) config.lr = 0.5f;

@@ -13,8 +13,8 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
-#include "dist/mpi/mpi_communicator.h"
-#include "dist/self_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
+#include "comm/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
 #include "testing/small_problem.h"
@@ -109,7 +109,7 @@ struct Outcome {
   train::TrainResult result;
 };
 
-Outcome train_run(dist::Communicator& comm, const train::TrainConfig& config,
+Outcome train_run(comm::Communicator& comm, const train::TrainConfig& config,
                   const std::string& checkpoint_dir = "",
                   const train::TrainState* resume = nullptr) {
   auto task = train::make_task(config.model_spec, config.seed);
@@ -146,9 +146,9 @@ TEST_P(Families, SameParametersAsOneRankAfterFiveSteps) {
   const auto spec = spec_for(GetParam());
   auto config = config_for(spec, 1);
   config.max_steps = 5;
-  dist::SelfCommunicator self;
+  comm::SelfCommunicator self;
   const auto single = train_run(self, config);  // every rank computes the np=1 reference
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto parallel = train_run(comm, config);
   EXPECT_EQ(parallel.result.steps, 5);
   ASSERT_EQ(single.params.size(), parallel.params.size());
@@ -195,7 +195,7 @@ struct ResumeCase {
 class FamilyResume : public ::testing::TestWithParam<ResumeCase> {};
 
 TEST_P(FamilyResume, TwoEpochsStraightEqualOneCheckpointResume) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto& c = GetParam();
   const auto spec = spec_for(c.family);
   const auto tag = c.family + std::to_string(c.every_steps);

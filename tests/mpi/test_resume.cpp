@@ -11,8 +11,8 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
-#include "dist/mpi/mpi_communicator.h"
-#include "dist/self_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
+#include "comm/self_communicator.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
 #include "testing/small_problem.h"
@@ -48,7 +48,7 @@ struct Outcome {
 };
 
 // A checkpoint directory private to this rank count and test, created by rank 0.
-std::string shared_dir(dist::Communicator& comm, const std::string& tag) {
+std::string shared_dir(comm::Communicator& comm, const std::string& tag) {
   const auto dir = fs::path(::testing::TempDir()) /
                    ("dtrain_resume_" + tag + "_np" + std::to_string(comm.size()));
   if (comm.rank() == 0) {
@@ -59,7 +59,7 @@ std::string shared_dir(dist::Communicator& comm, const std::string& tag) {
   return dir.string();
 }
 
-Outcome train_run(dist::Communicator& comm, const train::TrainConfig& config,
+Outcome train_run(comm::Communicator& comm, const train::TrainConfig& config,
                   const std::string& checkpoint_dir = "",
                   const train::TrainState* resume = nullptr) {
   auto model = nn::build_model(small_cnn());
@@ -107,7 +107,7 @@ struct Case {
 
 class ExactResume : public ::testing::TestWithParam<Case> {};
 
-void check_exact_resume(dist::Communicator& comm, const Case& c, const std::string& tag) {
+void check_exact_resume(comm::Communicator& comm, const Case& c, const std::string& tag) {
   const auto straight = train_run(comm, config_for(c.optimizer, 2));
   const auto dir = shared_dir(comm, tag);
   auto first = config_for(c.optimizer, 2);
@@ -126,7 +126,7 @@ void check_exact_resume(dist::Communicator& comm, const Case& c, const std::stri
 }
 
 TEST_P(ExactResume, OneRankOnEveryRank) {
-  dist::SelfCommunicator self;
+  comm::SelfCommunicator self;
   // Each rank works in its own directory, named after its rank.
   const auto& c = GetParam();
   check_exact_resume(self, c,
@@ -136,7 +136,7 @@ TEST_P(ExactResume, OneRankOnEveryRank) {
 }
 
 TEST_P(ExactResume, AllRanks) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto& c = GetParam();
   check_exact_resume(comm, c, c.optimizer + std::to_string(c.every_steps) + "_all");
 }
@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, ExactResume,
                          });
 
 TEST(StopRequest, AllRanksStopTogetherAndTheCheckpointResumesExactly) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto straight = train_run(comm, config_for("adam", 2));
   const auto dir = shared_dir(comm, "stop");
   auto config = config_for("adam", 2);
@@ -170,7 +170,7 @@ TEST(StopRequest, AllRanksStopTogetherAndTheCheckpointResumesExactly) {
 }
 
 TEST(ResumeOnOtherRankCount, ContinuesAndEndsCloseToTheUninterruptedRun) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto dir = shared_dir(comm, "other_count");
   auto first = config_for("adam", 3);
   first.max_steps = 16;
@@ -178,7 +178,7 @@ TEST(ResumeOnOtherRankCount, ContinuesAndEndsCloseToTheUninterruptedRun) {
   const auto state = load(ckpt::resolve_checkpoint_path(dir));
   EXPECT_EQ(state.world_size, comm.size());
   // Every rank continues the P-rank checkpoint alone (np = 1).
-  dist::SelfCommunicator self;
+  comm::SelfCommunicator self;
   const auto resumed = train_run(self, config_for("adam", 3), "", &state);
   const auto straight = train_run(self, config_for("adam", 3));
   EXPECT_EQ(resumed.result.steps, 48);
@@ -186,7 +186,7 @@ TEST(ResumeOnOtherRankCount, ContinuesAndEndsCloseToTheUninterruptedRun) {
 }
 
 TEST(ResumeMismatch, ModelOrBatchThatDoNotFitAreCollectiveCheckpointErrors) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto dir = shared_dir(comm, "mismatch");
   auto first = config_for("adam", 1);
   first.max_steps = 2;
@@ -213,7 +213,7 @@ TEST(ResumeMismatch, ModelOrBatchThatDoNotFitAreCollectiveCheckpointErrors) {
 // only: MPI's own files were created before. Every rank must fail together with rank 0's
 // message, and the previous checkpoint must stay the loadable `latest`.
 TEST(FullDisk, SaveFailureEndsEveryRankCleanlyAndKeepsThePreviousCheckpoint) {
-  dist::MpiCommunicator comm("ring");
+  comm::MpiCommunicator comm("ring");
   const auto dir = shared_dir(comm, "full_disk");
   auto first = config_for("adam", 1);
   first.max_steps = 2;

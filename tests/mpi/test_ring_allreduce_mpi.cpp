@@ -11,10 +11,10 @@
 
 #include "core/errors.h"
 #include "core/rng.h"
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
 #include "testing/mpi_test_env.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 float input(int rank, std::size_t i) {
@@ -156,4 +156,4 @@ TEST(MpiCommunicator, BadBroadcastRootIsACommError) {
 }
 
 }  // namespace
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

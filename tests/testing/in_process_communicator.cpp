@@ -98,10 +98,10 @@ void InProcessCommunicator::abort(int exit_code) {
   throw InProcessAbort(rank_, exit_code);
 }
 
-void run_communicator_ranks(int size, const std::function<void(dist::Communicator&)>& fn,
+void run_communicator_ranks(int size, const std::function<void(comm::Communicator&)>& fn,
                             std::size_t chunk_floats) {
   InProcessNetwork network(size);
-  run_ranks(network, [&](int rank, dist::PeerTransport&) {
+  run_ranks(network, [&](int rank, comm::PeerTransport&) {
     InProcessCommunicator comm(network, rank, chunk_floats);
     fn(comm);
   });

@@ -7,8 +7,8 @@
 #include <functional>
 
 #include "core/errors.h"
-#include "dist/communicator.h"
-#include "dist/ring_allreduce.h"
+#include "comm/communicator.h"
+#include "comm/ring_allreduce.h"
 #include "testing/in_process_transport.h"
 
 namespace dtrain::test {
@@ -23,11 +23,11 @@ class InProcessAbort : public CommError {
   int exit_code_;
 };
 
-class InProcessCommunicator final : public dist::Communicator {
+class InProcessCommunicator final : public comm::Communicator {
  public:
   // network must outlive this object; use it only from rank's thread.
   InProcessCommunicator(InProcessNetwork& network, int rank,
-                        std::size_t chunk_floats = dist::RingAllreduce::kDefaultChunkFloats);
+                        std::size_t chunk_floats = comm::RingAllreduce::kDefaultChunkFloats);
 
   int rank() const override { return rank_; }
   int size() const override { return network_.size(); }
@@ -46,12 +46,12 @@ class InProcessCommunicator final : public dist::Communicator {
  private:
   InProcessNetwork& network_;
   int rank_;
-  dist::RingAllreduce ring_;
+  comm::RingAllreduce ring_;
 };
 
 // Runs fn on `size` threads, each with its own rank's communicator; rethrows the first
 // exception (an InProcessAbort if a rank aborted).
-void run_communicator_ranks(int size, const std::function<void(dist::Communicator&)>& fn,
-                            std::size_t chunk_floats = dist::RingAllreduce::kDefaultChunkFloats);
+void run_communicator_ranks(int size, const std::function<void(comm::Communicator&)>& fn,
+                            std::size_t chunk_floats = comm::RingAllreduce::kDefaultChunkFloats);
 
 }  // namespace dtrain::test

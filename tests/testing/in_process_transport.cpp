@@ -77,7 +77,7 @@ InProcessNetwork::InProcessNetwork(int size, std::chrono::milliseconds timeout)
   }
 }
 
-dist::PeerTransport& InProcessNetwork::transport(int rank) {
+comm::PeerTransport& InProcessNetwork::transport(int rank) {
   return in_process_transport(rank);
 }
 
@@ -163,13 +163,13 @@ void InProcessNetwork::shut_down() {
   exchange_done_.notify_all();
 }
 
-void run_ranks(int size, const std::function<void(int rank, dist::PeerTransport&)>& fn) {
+void run_ranks(int size, const std::function<void(int rank, comm::PeerTransport&)>& fn) {
   InProcessNetwork network(size);
   run_ranks(network, fn);
 }
 
 void run_ranks(InProcessNetwork& network,
-               const std::function<void(int rank, dist::PeerTransport&)>& fn) {
+               const std::function<void(int rank, comm::PeerTransport&)>& fn) {
   std::mutex mutex;
   std::exception_ptr first;       // the first failure that is not a consequence
   std::exception_ptr first_shut;  // the first NetworkShutDown, in case that is all there is

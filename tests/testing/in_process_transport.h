@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "dist/peer_transport.h"
+#include "comm/peer_transport.h"
 
 namespace dtrain::test {
 
@@ -29,7 +29,7 @@ class NetworkShutDown : public CommError {
   using CommError::CommError;
 };
 
-class InProcessTransport final : public dist::PeerTransport {
+class InProcessTransport final : public comm::PeerTransport {
  public:
   InProcessTransport(InProcessNetwork& network, int rank);
 
@@ -65,7 +65,7 @@ class InProcessNetwork {
 
   int size() const { return size_; }
   // The endpoint of one rank; use it only from that rank's thread.
-  dist::PeerTransport& transport(int rank);
+  comm::PeerTransport& transport(int rank);
   InProcessTransport& in_process_transport(int rank);
 
   // Collective over all ranks: each passes its bytes, all get everyone's, indexed by rank.
@@ -104,10 +104,10 @@ class InProcessNetwork {
 // Runs fn(rank, transport) on P threads over one network; rethrows the first exception
 // that is not a NetworkShutDown (or the first one, if all are), after shutting the network
 // down so the other ranks stop waiting and join.
-void run_ranks(int size, const std::function<void(int rank, dist::PeerTransport&)>& fn);
+void run_ranks(int size, const std::function<void(int rank, comm::PeerTransport&)>& fn);
 
 // The same with a caller-made network (to pick a timeout or inspect transports afterwards).
 void run_ranks(InProcessNetwork& network,
-               const std::function<void(int rank, dist::PeerTransport&)>& fn);
+               const std::function<void(int rank, comm::PeerTransport&)>& fn);
 
 }  // namespace dtrain::test

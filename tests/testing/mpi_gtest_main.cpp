@@ -9,8 +9,8 @@
 #include <string>
 
 #include "core/hash.h"
-#include "dist/mpi/mpi_c.h"
-#include "dist/mpi/mpi_runtime.h"
+#include "comm/mpi/mpi_c.h"
+#include "comm/mpi/mpi_runtime.h"
 #include "testing/mpi_test_env.h"
 
 namespace dtrain::test {
@@ -70,7 +70,7 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace dtrain::test
 
 int main(int argc, char** argv) {
-  dtrain::dist::MpiRuntime mpi(&argc, &argv);
+  dtrain::comm::MpiRuntime mpi(&argc, &argv);
   ::testing::InitGoogleTest(&argc, argv);
   const int rank = dtrain::test::world_rank();
   if (rank != 0) {

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "dist/allreduce_bench.h"
+#include "comm/allreduce_bench.h"
 #include "testing/in_process_communicator.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 TEST(AllreduceBench, CorrectAllreduceHasNoWrongElements) {
@@ -100,4 +100,4 @@ TEST(AllreduceBench, DefaultItersShrinkWithSize) {
 }
 
 }  // namespace
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "dist/self_communicator.h"
+#include "comm/self_communicator.h"
 #include "nn/model_config.h"
 #include "train/task.h"
 
@@ -93,7 +93,7 @@ double softplus(double x) {
 TEST(GanImageRange, DiscriminatorSeesRealImagesInTheGeneratorsRange) {
   // G makes 0.5 whatever the noise; D's logit is its input.
   auto generator = affine(0.0f, 0.5f), discriminator = affine(1.0f, 0.0f);
-  dist::SelfCommunicator comm;
+  comm::SelfCommunicator comm;
   const auto black = images({0, 0});
   const auto unit =
       evaluate_gan(*generator, *discriminator, nn::ImageRange::kZeroToOne, black, comm, 500, 1);

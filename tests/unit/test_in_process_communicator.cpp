@@ -12,7 +12,7 @@ namespace dtrain::test {
 namespace {
 
 TEST(InProcessCommunicator, CollectivesOverFourRanks) {
-  run_communicator_ranks(4, [](dist::Communicator& comm) {
+  run_communicator_ranks(4, [](comm::Communicator& comm) {
     const int r = comm.rank();
     EXPECT_EQ(comm.size(), 4);
 
@@ -40,7 +40,7 @@ TEST(InProcessCommunicator, CollectivesOverFourRanks) {
 }
 
 TEST(InProcessCommunicator, ManyCollectivesInARowStayInStep) {
-  run_communicator_ranks(3, [](dist::Communicator& comm) {
+  run_communicator_ranks(3, [](comm::Communicator& comm) {
     for (int i = 0; i < 200; ++i) {
       const auto all = comm.allgather(static_cast<std::uint64_t>(i * 3 + comm.rank()));
       ASSERT_EQ(all.size(), 3u);
@@ -53,7 +53,7 @@ TEST(InProcessCommunicator, ManyCollectivesInARowStayInStep) {
 
 TEST(InProcessCommunicator, BroadcastLengthMismatchThrows) {
   EXPECT_THROW(run_communicator_ranks(2,
-                                      [](dist::Communicator& comm) {
+                                      [](comm::Communicator& comm) {
                                         std::vector<float> data(comm.rank() == 0 ? 4 : 3);
                                         comm.broadcast(data, 0);
                                       }),
@@ -62,7 +62,7 @@ TEST(InProcessCommunicator, BroadcastLengthMismatchThrows) {
 
 TEST(InProcessCommunicator, AbortStopsEveryRankWithItsExitCode) {
   try {
-    run_communicator_ranks(3, [](dist::Communicator& comm) {
+    run_communicator_ranks(3, [](comm::Communicator& comm) {
       if (comm.rank() == 1) {
         comm.abort(75);
       }
@@ -77,7 +77,7 @@ TEST(InProcessCommunicator, AbortStopsEveryRankWithItsExitCode) {
 TEST(InProcessTransport, MissingMessageTimesOutInsteadOfHanging) {
   InProcessNetwork network(2, std::chrono::milliseconds(100));
   EXPECT_THROW(run_ranks(network,
-                         [](int rank, dist::PeerTransport& transport) {
+                         [](int rank, comm::PeerTransport& transport) {
                            std::vector<float> data(4);
                            if (rank == 0) {
                              transport.start_recv(data, 1);  // rank 1 never sends
@@ -88,7 +88,7 @@ TEST(InProcessTransport, MissingMessageTimesOutInsteadOfHanging) {
 }
 
 TEST(InProcessTransport, MessagesFromOneSenderArriveInOrder) {
-  run_ranks(2, [](int rank, dist::PeerTransport& transport) {
+  run_ranks(2, [](int rank, comm::PeerTransport& transport) {
     std::vector<float> a{1, 2}, b{3, 4, 5}, ra(2), rb(3);
     if (rank == 0) {
       transport.start_send(a, 1);

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "dist/gradient_synchronizer.h"
-#include "dist/ring_allreduce.h"
+#include "comm/gradient_synchronizer.h"
+#include "comm/ring_allreduce.h"
 #include "testing/in_process_communicator.h"
 #include "testing/in_process_transport.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 // Pseudo-random integers below 4096, different for every (rank, index): sums of up to
@@ -246,4 +246,4 @@ TEST(GradientSynchronizer, RejectsBucketSmallerThanAFloat) {
 }
 
 }  // namespace
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

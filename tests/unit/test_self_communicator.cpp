@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "dist/self_communicator.h"
+#include "comm/self_communicator.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 TEST(SelfCommunicator, IsRankZeroOfOne) {
@@ -66,4 +66,4 @@ TEST(SelfCommunicatorDeathTest, AbortExitsWithCodeAfterFlushing) {
 }
 
 }  // namespace
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

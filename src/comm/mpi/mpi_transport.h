@@ -1,12 +1,12 @@
 #pragma once
-// PeerTransport over MPI nonblocking point-to-point messages. Internal to src/dist/mpi
+// PeerTransport over MPI nonblocking point-to-point messages. Internal to src/comm/mpi
 // (it needs <mpi.h> for MPI_Comm); the rest of the program sees MpiCommunicator.
 #include <vector>
 
-#include "dist/mpi/mpi_c.h"
-#include "dist/peer_transport.h"
+#include "comm/mpi/mpi_c.h"
+#include "comm/peer_transport.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class MpiTransport final : public PeerTransport {
  public:
@@ -39,4 +39,4 @@ class MpiTransport final : public PeerTransport {
   std::vector<MPI_Status> statuses_;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

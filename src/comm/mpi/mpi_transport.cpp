@@ -1,11 +1,11 @@
-#include "dist/mpi/mpi_transport.h"
+#include "comm/mpi/mpi_transport.h"
 
 #include <climits>
 #include <string>
 
-#include "dist/mpi/mpi_check.h"
+#include "comm/mpi/mpi_check.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 int message_count(std::size_t n) {
@@ -74,4 +74,4 @@ int MpiTransport::wait_every(std::vector<MPI_Request>& requests) {
   return code;
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -1,4 +1,4 @@
-#include "dist/self_communicator.h"
+#include "comm/self_communicator.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 void check_root(int root) {
@@ -48,4 +48,4 @@ void SelfCommunicator::abort(int exit_code) {
   std::_Exit(exit_code);
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

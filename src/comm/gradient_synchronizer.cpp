@@ -1,4 +1,4 @@
-#include "dist/gradient_synchronizer.h"
+#include "comm/gradient_synchronizer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 GradientSynchronizer::GradientSynchronizer(Communicator& comm, std::size_t bucket_bytes)
     : comm_(comm), bucket_floats_(bucket_bytes / sizeof(float)) {
@@ -28,4 +28,4 @@ void GradientSynchronizer::synchronize(std::span<float> grads) {
   comm_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "dist/communicator.h"
-#include "dist/ring_allreduce.h"
+#include "comm/communicator.h"
+#include "comm/ring_allreduce.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class MpiCommunicator final : public Communicator {
  public:
@@ -45,4 +45,4 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -1,4 +1,4 @@
-#include "dist/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_communicator.h"
 
 #include <algorithm>
 #include <climits>
@@ -7,11 +7,11 @@
 #include <iostream>
 #include <utility>
 
-#include "dist/mpi/mpi_c.h"
-#include "dist/mpi/mpi_check.h"
-#include "dist/mpi/mpi_transport.h"
+#include "comm/mpi/mpi_c.h"
+#include "comm/mpi/mpi_check.h"
+#include "comm/mpi/mpi_transport.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 struct MpiCommunicator::Impl {
   MPI_Comm comm = MPI_COMM_NULL;
@@ -126,4 +126,4 @@ void MpiCommunicator::abort(int exit_code) {
   std::_Exit(exit_code);  // MPI_Abort is not required to return, nor to not return
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

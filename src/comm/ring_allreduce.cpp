@@ -1,11 +1,11 @@
-#include "dist/ring_allreduce.h"
+#include "comm/ring_allreduce.h"
 
 #include <algorithm>
 #include <string>
 
 #include "core/errors.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 // The ring (after baidu-allreduce and Patarasuk & Yuan, 2009)
 // -----------------------------------------------------------
@@ -116,4 +116,4 @@ void RingAllreduce::gather_step(std::span<float> data, Segment send, Segment rec
   transport_.wait_all();
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -5,9 +5,9 @@
 #include <span>
 #include <vector>
 
-#include "dist/peer_transport.h"
+#include "comm/peer_transport.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class RingAllreduce {
  public:
@@ -40,4 +40,4 @@ class RingAllreduce {
   std::vector<float> scratch_;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -1,11 +1,11 @@
-#include "dist/mpi/mpi_runtime.h"
+#include "comm/mpi/mpi_runtime.h"
 
 #include <cstdlib>
 
-#include "dist/mpi/mpi_c.h"
-#include "dist/mpi/mpi_check.h"
+#include "comm/mpi/mpi_c.h"
+#include "comm/mpi/mpi_check.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 MpiRuntime::MpiRuntime(int* argc, char*** argv) {
   int initialized = 0;
@@ -58,4 +58,4 @@ bool MpiRuntime::launched_under_mpi() {
   return false;
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "core/errors.h"
-#include "dist/mpi/mpi_c.h"
+#include "comm/mpi/mpi_c.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 inline std::string mpi_error_string(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -23,4 +23,4 @@ inline void check_mpi(int code, const char* call) {
   }
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

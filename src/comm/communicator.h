@@ -1,14 +1,14 @@
 #pragma once
 // The collective operations training needs, independent of the transport underneath.
 // Implementations: SelfCommunicator (one rank, every collective is a no-op) and
-// MpiCommunicator (src/dist/mpi). All calls are collective: every rank makes the same
+// MpiCommunicator (src/comm/mpi). All calls are collective: every rank makes the same
 // calls in the same order with the same lengths; that is the caller's contract.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class Communicator {
  public:
@@ -33,4 +33,4 @@ class Communicator {
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -4,7 +4,7 @@
 // manages MPI itself. The header does not include <mpi.h>.
 #include <string>
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class MpiRuntime {
  public:
@@ -26,4 +26,4 @@ class MpiRuntime {
   bool initialized_here_ = false;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

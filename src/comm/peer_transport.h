@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <span>
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class PeerTransport {
  public:
@@ -25,4 +25,4 @@ class PeerTransport {
   virtual void wait_all() = 0;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

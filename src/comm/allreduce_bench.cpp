@@ -1,4 +1,4 @@
-#include "dist/allreduce_bench.h"
+#include "comm/allreduce_bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 namespace {
 
 // Input pattern: (rank+1) * (i mod 13). Small integers, so every partial sum is exact in
@@ -126,4 +126,4 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   return results;
 }
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

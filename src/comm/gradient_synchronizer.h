@@ -6,9 +6,9 @@
 #include <cstddef>
 #include <span>
 
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class GradientSynchronizer {
  public:
@@ -32,4 +32,4 @@ class GradientSynchronizer {
   double comm_seconds_ = 0.0;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 struct AllreduceBenchOptions {
   std::size_t min_bytes = 8;
@@ -41,4 +41,4 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
     const std::function<void(std::span<float>, const std::string& algo)>& allreduce,
     Communicator& comm);
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm

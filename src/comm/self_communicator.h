@@ -1,9 +1,9 @@
 #pragma once
 // The communicator of a single-process run: every collective is the identity, so the
 // trainer runs the same code path with or without MPI.
-#include "dist/communicator.h"
+#include "comm/communicator.h"
 
-namespace dtrain::dist {
+namespace dtrain::comm {
 
 class SelfCommunicator final : public Communicator {
  public:
@@ -23,4 +23,4 @@ class SelfCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code) override;
 };
 
-}  // namespace dtrain::dist
+}  // namespace dtrain::comm
