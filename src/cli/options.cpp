@@ -75,7 +75,10 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "none), or from PATH (a checkpoint file or directory)")(
       "metrics", po::value(&t.metrics_path), "write JSON-lines metrics to FILE (rank 0)")(
       "output-dir", po::value(&t.output_dir),
-      "write images into DIR at each epoch end (autoencoder reconstructions, GAN samples)")(
+      "write pictures into DIR at each epoch end (autoencoder reconstructions, GAN samples, "
+      "a classifier's confusion matrix; a classifier's test set at the end too)")(
+      "image-scale", po::value(&t.image_scale)->default_value(0),
+      "pixels per image pixel in --output-dir grids (0 = automatic: the grid is >= 600 px wide)")(
       "progress", po::value(&progress)->default_value("auto"),
       "auto (a bar on a terminal) | always | never");
   // clang-format on
@@ -168,6 +171,8 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(t.checkpoint_every_steps >= 0, "--checkpoint-every-steps", t.checkpoint_every_steps,
           "an integer >= 0");
   require(o.keep >= 1, "--keep", o.keep, "an integer >= 1");
+  require(t.image_scale >= 0 && t.image_scale <= 16, "--image-scale", t.image_scale,
+          "an integer in [0, 16] (0 = automatic)");
   if (o.resume && o.resume_path.empty() && o.checkpoint_dir.empty()) {
     throw ConfigError(
         "--resume: without a PATH it resumes from --checkpoint-dir, which is not set");

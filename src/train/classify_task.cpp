@@ -1,5 +1,7 @@
 // Classification: softmax cross-entropy on the logits against the labels.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "data/batch.h"
 #include "nn/loss.h"
@@ -41,6 +43,7 @@ class ClassifyTask final : public Task {
     const double n = sums[2];
     const double loss = n > 0 ? sums[0] / n : 0.0, acc = n > 0 ? sums[1] / n : 0.0;
     const EvalResult v = evaluate(model_, val, comm, eval_batch);
+    val_confusion_ = v.confusion;
     Report r;
     r.json = {{"train_loss", loss}, {"train_acc", acc}};
     r.text = format("train_loss %.4f  train_acc %.4f", loss, acc);
@@ -55,6 +58,7 @@ class ClassifyTask final : public Task {
   Report final_report(const data::Dataset& test, comm::Communicator& comm,
                       int eval_batch) override {
     const EvalResult t = evaluate(model_, test, comm, eval_batch);
+    test_confusion_ = t.confusion;
     Report r;
     r.json = {{"test_loss", t.loss}, {"test_acc", t.accuracy}};
     r.text = format("test_loss %.4f  test_acc %.4f", t.loss, t.accuracy);
@@ -63,9 +67,34 @@ class ClassifyTask final : public Task {
     return r;
   }
 
+  // The validation set's confusion matrix of this epoch (computed by epoch_report).
+  std::string write_epoch_outputs(const OutputContext& out, const data::DataSplits& data) override {
+    return write_confusion(out, data, val_confusion_, "validation",
+                           "confusion-val-epoch-" + std::to_string(out.epoch) + ".png",
+                           "epoch " + std::to_string(out.epoch));
+  }
+  std::string write_final_outputs(const OutputContext& out, const data::DataSplits& data) override {
+    return write_confusion(out, data, test_confusion_, "test", "confusion-test.png",
+                           "after training");
+  }
+
  private:
+  static std::string write_confusion(const OutputContext& out, const data::DataSplits& data,
+                                     const ConfusionMatrix& m, const std::string& set,
+                                     const std::string& file, const std::string& when) {
+    if (m.total() == 0) return {};
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, "%.4f", double(m.correct()) / double(m.total()));
+    const auto path = (std::filesystem::path(out.output_dir) / file).string();
+    write_confusion_matrix(path, m, class_names(data, m.classes),
+                           out.model_name + "  " + when + "  " + set + " set: " +
+                               std::to_string(m.total()) + " images, accuracy " + accuracy);
+    return path;
+  }
+
   nn::Sequential& model_;
   tensor::Tensor dlogits_;
+  ConfusionMatrix val_confusion_, test_confusion_;
 };
 
 }  // namespace
@@ -75,7 +104,10 @@ EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, comm::Commun
   const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
   tensor::Tensor x;
   std::vector<std::int32_t> y;
-  double sums[3] = {0.0, 0.0, 0.0};  // loss, correct, count
+  const std::size_t classes = model.output_shape().numel();
+  // loss, correct, count, then the confusion counts: one allreduce for all of them (doubles
+  // hold counts exactly up to 2^53).
+  std::vector<double> sums(3 + classes * classes, 0.0);
   for (std::size_t done = 0; done < shard.count;) {
     const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
     x.resize(model.input_shape().with_batch(n));
@@ -87,10 +119,20 @@ EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, comm::Commun
     sums[0] += stats.loss_sum;
     sums[1] += static_cast<double>(stats.correct);
     sums[2] += static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* l = logits.data() + i * classes;
+      const auto predicted = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
+      const auto truth = static_cast<std::size_t>(y[i]);
+      if (truth < classes) sums[3 + truth * classes + predicted] += 1.0;
+    }
     done += n;
   }
-  comm.allreduce_sum(std::span<double>(sums, 3));
+  comm.allreduce_sum(std::span<double>(sums));
   EvalResult r;
+  r.confusion = ConfusionMatrix(classes);
+  for (std::size_t i = 0; i < classes * classes; ++i) {
+    r.confusion.counts[i] = static_cast<std::int64_t>(sums[3 + i]);
+  }
   r.count = static_cast<std::int64_t>(sums[2]);
   if (r.count > 0) {
     r.loss = sums[0] / sums[2];

@@ -149,18 +149,25 @@ class GanTask final : public Task {
   }
 
   // Samples from the same noise at every epoch end, so the grids show G's progress.
-  std::string write_epoch_outputs(int epoch, const data::DataSplits&,
-                                  const std::string& output_dir) override {
+  std::string write_epoch_outputs(const OutputContext& out, const data::DataSplits&) override {
     tensor::Tensor z(g_.input_shape().with_batch(kGridSamples));
     fill_noise(z, kGridSamples, derive_seed(seed_, kFixedNoise), 0);
     tensor::Tensor scratch;
     const auto& images = mapped(g_.forward(z, {.training = false}), range_, Toward::kUnit, scratch);
     const auto& shape = g_.output_shape();
-    const auto path =
-        (std::filesystem::path(output_dir) / ("samples-epoch-" + std::to_string(epoch) + ".png"))
-            .string();
-    write_image_grid(path, {images.data(), images.numel()}, kGridSamples, shape[0], shape[1],
-                     shape[2], kGridColumns);
+    const auto path = (std::filesystem::path(out.output_dir) /
+                       ("samples-epoch-" + std::to_string(out.epoch) + ".png"))
+                          .string();
+    write_image_grid(
+        path, {.images = {images.data(), images.numel()},
+               .count = kGridSamples,
+               .height = shape[0],
+               .width = shape[1],
+               .channels = shape[2],
+               .columns = kGridColumns,
+               .title = out.model_name + "  epoch " + std::to_string(out.epoch) + "  (" +
+                        std::to_string(kGridSamples) + " samples, the same noise every epoch)",
+               .scale = out.image_scale});
     return path;
   }
 

@@ -1,73 +1,121 @@
 #include "train/image_grid.h"
 
-#include <png.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
-#include <vector>
+#include <cmath>
 
 #include "core/errors.h"
+#include "train/canvas.h"
 
 namespace dtrain::train {
 
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
+constexpr Rgb kBackground{255, 255, 255};
+constexpr Rgb kInk{25, 25, 25};
+constexpr std::size_t kMargin = 8;
+constexpr int kTitlePixels = 16;
+
+// Labels under small cells get a smaller font, so "Ankle boot" fits under an 84 px cell.
+int label_pixels(std::size_t cell_width) {
+  return static_cast<int>(std::clamp<std::size_t>(cell_width / 6, 10, 14));
+}
+
+void check(const ImageGrid& g) {
+  if (g.count == 0 || g.columns == 0 || g.height == 0 || g.width == 0 ||
+      (g.channels != 1 && g.channels != 3) ||
+      g.images.size() < g.count * g.height * g.width * g.channels) {
+    throw TrainingError("an image grid without images, or with a layout a PNG cannot hold");
+  }
+  if (g.scale < 0 || g.scale > 64) {
+    throw TrainingError("image scale " + std::to_string(g.scale) + " is outside [0, 64]");
+  }
+  if (!g.cell_labels.empty() && g.cell_labels.size() != g.count) {
+    throw TrainingError("an image grid needs one cell label per image");
+  }
+}
 
 }  // namespace
 
-void write_image_grid(const std::string& path, std::span<const float> images, std::size_t count,
-                      std::size_t height, std::size_t width, std::size_t channels,
-                      std::size_t columns) {
-  if (count == 0 || columns == 0 || (channels != 1 && channels != 3) ||
-      images.size() < count * height * width * channels) {
-    throw TrainingError(path + ": no images, or an image layout PNG cannot hold");
+std::size_t GridLayout::cell_x(std::size_t i) const {
+  return margin + label_width + (i % columns) * (cell_width + gap);
+}
+
+std::size_t GridLayout::cell_y(std::size_t i) const {
+  return margin + title_height + (i / columns) * (cell_height + cell_label_height + gap);
+}
+
+std::size_t auto_grid_scale(std::size_t columns, std::size_t width) {
+  const std::size_t row = std::max<std::size_t>(1, columns * width);
+  return std::clamp<std::size_t>((kMinGridWidth + row - 1) / row, 1, kMaxAutoScale);
+}
+
+GridLayout layout_image_grid(const ImageGrid& g) {
+  check(g);
+  GridLayout l;
+  l.columns = std::min(g.columns, g.count);
+  l.rows = (g.count + l.columns - 1) / l.columns;
+  l.scale = g.scale > 0 ? static_cast<std::size_t>(g.scale) : auto_grid_scale(l.columns, g.width);
+  // A gap one image pixel wide separates cells without looking like a frame; two screen
+  // pixels at least, so it still shows at scale 1.
+  l.gap = std::max<std::size_t>(2, l.scale);
+  l.margin = kMargin;
+  l.cell_width = g.width * l.scale;
+  l.cell_height = g.height * l.scale;
+  if (!g.title.empty()) l.title_height = Font(kTitlePixels).line_height() + 6;
+  const Font label_font(label_pixels(l.cell_width));
+  for (const auto& label : g.row_labels) {
+    l.label_width = std::max<std::size_t>(l.label_width, label_font.text_width(label) + 10);
   }
-  const std::size_t cols = std::min(columns, count);
-  const std::size_t rows = (count + cols - 1) / cols;
-  const std::size_t grid_w = cols * width, grid_h = rows * height;
-  // The whole grid as 8-bit rows; cells without an image stay black.
-  std::vector<png_byte> pixels(grid_w * grid_h * channels, 0);
-  for (std::size_t i = 0; i < count; ++i) {
-    const float* img = images.data() + i * height * width * channels;
-    const std::size_t top = (i / cols) * height, left = (i % cols) * width;
-    for (std::size_t y = 0; y < height; ++y) {
-      for (std::size_t x = 0; x < width * channels; ++x) {
-        const float v = std::clamp(img[y * width * channels + x], 0.0f, 1.0f);
-        pixels[((top + y) * grid_w + left) * channels + x] =
-            static_cast<png_byte>(v * 255.0f + 0.5f);
+  if (!g.cell_labels.empty()) l.cell_label_height = label_font.line_height() + 2;
+  l.width = 2 * l.margin + l.label_width + l.columns * l.cell_width + (l.columns - 1) * l.gap;
+  l.height = 2 * l.margin + l.title_height + l.rows * (l.cell_height + l.cell_label_height) +
+             (l.rows - 1) * l.gap;
+  return l;
+}
+
+void write_image_grid(const std::string& path, const ImageGrid& g) {
+  GridLayout l;
+  try {
+    l = layout_image_grid(g);
+  } catch (const TrainingError& e) {
+    throw TrainingError(path + ": " + e.what());
+  }
+  Canvas canvas(l.width, l.height, kBackground);
+  const std::size_t image_size = g.height * g.width * g.channels;
+  for (std::size_t i = 0; i < g.count; ++i) {
+    const float* img = g.images.data() + i * image_size;
+    const long left = static_cast<long>(l.cell_x(i)), top = static_cast<long>(l.cell_y(i));
+    const auto s = static_cast<long>(l.scale);
+    for (std::size_t y = 0; y < g.height; ++y) {
+      for (std::size_t x = 0; x < g.width; ++x) {
+        const float* p = img + (y * g.width + x) * g.channels;
+        auto byte = [](float v) {
+          return static_cast<std::uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f);
+        };
+        const Rgb c = g.channels == 1 ? Rgb{byte(p[0]), byte(p[0]), byte(p[0])}
+                                      : Rgb{byte(p[0]), byte(p[1]), byte(p[2])};
+        canvas.fill_rect(left + static_cast<long>(x) * s, top + static_cast<long>(y) * s, s, s, c);
       }
     }
   }
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-  if (!file) throw TrainingError(path + ": cannot write the image: " + std::strerror(errno));
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png ? png_create_info_struct(png) : nullptr;
-  if (!png || !info) {
-    png_destroy_write_struct(&png, &info);
-    throw TrainingError(path + ": libpng could not start a write");
+  if (!g.title.empty()) {
+    Font(kTitlePixels)
+        .draw(canvas, static_cast<long>(l.margin), static_cast<long>(l.margin) + 2, g.title, kInk);
   }
-  // libpng reports errors by longjmp; nothing with a destructor is created below this.
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    throw TrainingError(path + ": libpng failed to write the image (disk full?)");
+  if (!g.row_labels.empty() || !g.cell_labels.empty()) {
+    const Font font(label_pixels(l.cell_width));
+    for (std::size_t r = 0; r < std::min(l.rows, g.row_labels.size()); ++r) {
+      const long middle = static_cast<long>(l.cell_y(r * l.columns) + l.cell_height / 2);
+      font.draw(canvas, static_cast<long>(l.margin), middle - font.line_height() / 2,
+                g.row_labels[r], kInk);
+    }
+    for (std::size_t i = 0; i < g.cell_labels.size(); ++i) {
+      font.draw_centered(canvas, static_cast<long>(l.cell_x(i) + l.cell_width / 2),
+                         static_cast<long>(l.cell_y(i) + l.cell_height) + 1, g.cell_labels[i], kInk,
+                         static_cast<int>(l.cell_width + l.gap));
+    }
   }
-  png_init_io(png, file.get());
-  png_set_IHDR(png, info, static_cast<png_uint_32>(grid_w), static_cast<png_uint_32>(grid_h), 8,
-               channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(png, info);
-  for (std::size_t y = 0; y < grid_h; ++y) png_write_row(png, &pixels[y * grid_w * channels]);
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  if (std::fflush(file.get()) != 0) {
-    throw TrainingError(path + ": cannot write the image: " + std::strerror(errno));
-  }
+  canvas.save_png(path);
 }
 
 }  // namespace dtrain::train

@@ -69,20 +69,28 @@ class ReconstructTask final : public Task {
   }
 
   // Row 1: the first test images; row 2: their reconstructions.
-  std::string write_epoch_outputs(int epoch, const data::DataSplits& data,
-                                  const std::string& output_dir) override {
+  std::string write_epoch_outputs(const OutputContext& out, const data::DataSplits& data) override {
     const std::size_t n = std::min(kGridImages, data.test.size());
     if (n == 0) return {};
     const auto& shape = model_.input_shape();
     tensor::Tensor x(shape.with_batch(n));
     data::gather_range(data.test, 0, n, x.data());
     const auto& y = model_.forward(x, {.training = false});
-    std::vector<float> grid(x.data(), x.data() + x.numel());
-    grid.insert(grid.end(), y.data(), y.data() + y.numel());
-    const auto path = (std::filesystem::path(output_dir) /
-                       ("reconstructions-epoch-" + std::to_string(epoch) + ".png"))
+    std::vector<float> images(x.data(), x.data() + x.numel());
+    images.insert(images.end(), y.data(), y.data() + y.numel());
+    const auto path = (std::filesystem::path(out.output_dir) /
+                       ("reconstructions-epoch-" + std::to_string(out.epoch) + ".png"))
                           .string();
-    write_image_grid(path, grid, 2 * n, shape[0], shape[1], shape[2], n);
+    write_image_grid(path, {.images = images,
+                            .count = 2 * n,
+                            .height = shape[0],
+                            .width = shape[1],
+                            .channels = shape[2],
+                            .columns = n,
+                            .title = out.model_name + "  epoch " + std::to_string(out.epoch) +
+                                     "  (first " + std::to_string(n) + " test images)",
+                            .row_labels = {"input", "output"},
+                            .scale = out.image_scale});
     return path;
   }
 

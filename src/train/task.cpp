@@ -29,9 +29,11 @@ class OwningTask final : public Task {
                       int eval_batch) override {
     return inner_->final_report(test, comm, eval_batch);
   }
-  std::string write_epoch_outputs(int epoch, const data::DataSplits& data,
-                                  const std::string& output_dir) override {
-    return inner_->write_epoch_outputs(epoch, data, output_dir);
+  std::string write_epoch_outputs(const OutputContext& out, const data::DataSplits& data) override {
+    return inner_->write_epoch_outputs(out, data);
+  }
+  std::string write_final_outputs(const OutputContext& out, const data::DataSplits& data) override {
+    return inner_->write_final_outputs(out, data);
   }
 
  private:

@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.h"
 #include "comm/communicator.h"
+#include "data/dataset.h"
 #include "nn/model_config.h"
 #include "nn/sequential.h"
+#include "train/confusion_matrix.h"
 
 namespace dtrain::train {
 
@@ -35,6 +36,7 @@ struct EvalResult {
   double loss = 0.0;  // mean over the examples
   double accuracy = 0.0;
   std::int64_t count = 0;
+  ConfusionMatrix confusion;  // over every rank's examples
 };
 
 // Figures for the metrics file (`json`) and for rank 0's epoch / final line (`text`).
@@ -43,6 +45,14 @@ struct Report {
   std::string text;
   std::int64_t examples = 0;  // a final report: examples evaluated
   EvalResult classifier;      // a classifier's final report: its test figures
+};
+
+// What the pictures of --output-dir are captioned with and where they go.
+struct OutputContext {
+  std::string output_dir;
+  std::string model_name;  // the model spec's name
+  int epoch = 0;           // the epoch just finished (write_epoch_outputs)
+  int image_scale = 0;     // --image-scale (0: automatic, see image_grid.h)
 };
 
 struct TaskModel {
@@ -77,8 +87,13 @@ class Task {
                               int eval_batch) = 0;
   // Rank 0 only, at each epoch end when --output-dir is set: images of the model's work.
   // Returns the file written (empty: none). Must not change anything training depends on.
-  virtual std::string write_epoch_outputs(int /*epoch*/, const data::DataSplits& /*data*/,
-                                          const std::string& /*output_dir*/) {
+  virtual std::string write_epoch_outputs(const OutputContext& /*out*/,
+                                          const data::DataSplits& /*data*/) {
+    return {};
+  }
+  // The same after final_report (e.g. a classifier's test-set confusion matrix).
+  virtual std::string write_final_outputs(const OutputContext& /*out*/,
+                                          const data::DataSplits& /*data*/) {
     return {};
   }
 

@@ -78,7 +78,10 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
                 static_cast<std::int64_t>(config.warmup_epochs *
                                           static_cast<double>(sampler_.steps_per_epoch()))),
       metrics_(comm.rank() == 0 ? config.metrics_path : std::string(), false),
-      progress_(config.progress, comm.rank() == 0 && config.log_epochs, config.epochs),
+      progress_(config.progress, comm.rank() == 0 && config.log_epochs,
+                RunPlan{config.epochs, static_cast<std::int64_t>(sampler_.steps_per_epoch()),
+                        config.max_steps},
+                config.global_batch),
       store_(store),
       epoch_sums_(task_.num_sums(), 0.0) {
   if (task_.needs_labels() && data.train.num_classes == 0) {
@@ -310,16 +313,22 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
                       {"comm_seconds", s.comm_seconds}};
   line.update(report.json);
   write_metrics(line);
-  write_epoch_outputs(epoch);
+  write_outputs(epoch);
   result.epochs_completed = epoch;
 }
 
-void Trainer::write_epoch_outputs(int epoch) {
+void Trainer::write_outputs(int epoch) {
   if (config_.output_dir.empty()) return;
+  const OutputContext out{
+      .output_dir = config_.output_dir,
+      .model_name = config_.model_spec.name.empty() ? config_.model_name : config_.model_spec.name,
+      .epoch = epoch,
+      .image_scale = config_.image_scale};
   rank0_then_agree(
       comm_,
       [&] {
-        const auto path = task_.write_epoch_outputs(epoch, data_, config_.output_dir);
+        const auto path = epoch > 0 ? task_.write_epoch_outputs(out, data_)
+                                    : task_.write_final_outputs(out, data_);
         if (!path.empty() && config_.log_epochs) progress_.message("image: " + path);
       },
       "--output-dir: ", "rank 0 failed to write an image");
@@ -336,7 +345,7 @@ TrainResult Trainer::run() {
   for (int epoch = start_epoch_; epoch <= config_.epochs && !limit_reached(); ++epoch) {
     sampler_.start_epoch(epoch);
     std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
-    progress_.start_epoch(epoch, steps);
+    progress_.start_epoch(epoch, step);
     synchronizer_.reset_comm_seconds();
     if (step == 0) std::fill(epoch_sums_.begin(), epoch_sums_.end(), 0.0);
     result_samples_this_epoch_ = 0;
@@ -348,7 +357,7 @@ TrainResult Trainer::run() {
       position_epoch = epoch;
       position_step = step + 1;
       result_samples_this_epoch_ += config_.global_batch;
-      progress_.step(step + 1, (step + 1) * config_.global_batch);
+      progress_.step(step + 1);
       const bool epoch_done = step + 1 == steps;
       if (!epoch_done && config_.checkpoint_every_steps > 0 &&
           global_step_ % config_.checkpoint_every_steps == 0) {
@@ -406,6 +415,7 @@ TrainResult Trainer::run() {
                       {"seconds", result.seconds}};
   line.update(result.final_report.json);
   write_metrics(line);
+  write_outputs(0);
   return result;
 }
 

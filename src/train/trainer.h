@@ -72,8 +72,9 @@ class Trainer {
   void save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result);
   bool agree_on_stop();
   void finish_epoch(int epoch, double epoch_seconds, TrainResult& result);
-  // Rank 0 writes the task's images; collective, so a failed write stops every rank.
-  void write_epoch_outputs(int epoch);
+  // Rank 0 writes the task's images of an epoch end (epoch 0: of the run's end); collective,
+  // so a failed write stops every rank.
+  void write_outputs(int epoch);
   void write_metrics(const nlohmann::json& line);
 
   comm::Communicator& comm_;

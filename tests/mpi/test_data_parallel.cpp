@@ -100,6 +100,8 @@ TEST(DataParallel, EvaluationCountsEveryExampleOnce) {
   EXPECT_EQ(full.count, 90);
   EXPECT_NEAR(full.loss, local.loss, 1e-6);  // other batch sizes, other GEMM rounding
   EXPECT_DOUBLE_EQ(full.accuracy, local.accuracy);
+  EXPECT_EQ(full.confusion.total(), 90);  // the confusion matrix counts every example once
+  EXPECT_EQ(full.confusion.counts, local.confusion.counts);
   data::Dataset tiny = small_data().test;
   tiny.pixels.resize(tiny.sample_size() * 1);
   tiny.labels.resize(1);
