@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/model_registry.h"
@@ -132,6 +133,28 @@ po::options_description bench_options(CliOptions& o, std::string& algos) {
   return desc;
 }
 
+// Boost.Program_options (1.74) builds an error's message by replacing each %placeholder%
+// (%option%, %value%, %original_token%...) with the user's text, again and again until none
+// is left, so a token that holds its own placeholder (`--epochs=%value%`) never finishes
+// (found by fuzz/fuzz_config_file). The message is built from a copy whose user text has
+// its '%' signs replaced by a look-alike (U+FF05) that is no placeholder.
+std::string describe(const po::error& e) {
+  const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+  if (!named) return e.what();
+  struct Substitutions : po::error_with_option_name {
+    static std::map<std::string, std::string>& of(po::error_with_option_name& error) {
+      return error.*(&Substitutions::m_substitutions);
+    }
+  };
+  po::error_with_option_name safe(*named);
+  for (auto& [placeholder, text] : Substitutions::of(safe)) {
+    for (std::size_t at = text.find('%'); at != std::string::npos; at = text.find('%', at)) {
+      text.replace(at, 1, "\xef\xbc\x85");
+    }
+  }
+  return safe.what();
+}
+
 void parse_into(po::options_description& desc, const std::vector<std::string>& args,
                 const std::string* config_file_option, po::variables_map& vm,
                 const char* positional = nullptr) {
@@ -145,7 +168,7 @@ void parse_into(po::options_description& desc, const std::vector<std::string>& a
     try {
       po::store(po::parse_config_file(in, desc), vm);
     } catch (const po::error& e) {
-      throw ConfigError("--config '" + path + "': " + e.what());
+      throw ConfigError("--config '" + path + "': " + describe(e));
     }
   }
   po::notify(vm);
@@ -288,7 +311,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
     o.lr_given = !vm["lr"].defaulted();
     validate_train(o, lr_scaling, progress);
   } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (see dtrain --help)");
+    throw ConfigError(describe(e) + " (see dtrain --help)");
   }
   return o;
 }

@@ -92,6 +92,26 @@ TEST(CliOptions, ConfigFileReadsTheSameOptionsAndCommandLineWins) {
   expect_config_error({"--config", "/nonexistent/dtrain.ini"}, "--config");
 }
 
+// Found by fuzz/fuzz_config_file (its corpus keeps the input): Boost.Program_options builds
+// an error message by replacing each %placeholder% with the user's text until none is left,
+// so a token holding its own placeholder hung dtrain forever instead of exiting 2.
+TEST(CliOptions, PercentPlaceholdersInBadOptionsDoNotHang) {
+  expect_config_error({"--ch%original_token%x"}, "original_token");
+  expect_config_error({"--epochs=%value%"}, "--epochs");
+  expect_config_error({"--x%option%y"}, "option");
+  const auto path = std::filesystem::path(::testing::TempDir()) / "dtrain_percent.ini";
+  {
+    std::ofstream out(path);
+    out << "checkpoint-dir = /tmp/x\nch%original_token%teps = 03\n";
+  }
+  expect_config_error({"--config", path.string()}, "original_token");
+  {
+    std::ofstream out(path);
+    out << "epochs = %value%\n";
+  }
+  expect_config_error({"--config", path.string()}, "epochs");
+}
+
 TEST(CliOptions, HelpVersionAndBench) {
   const auto help = parse({"--help"});
   EXPECT_EQ(help.command, Command::kHelp);
