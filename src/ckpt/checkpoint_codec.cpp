@@ -27,7 +27,8 @@ std::vector<float> unpack(const std::string& bytes, const std::string& what,
                           " bytes, not a whole number of float32 values");
   }
   std::vector<float> values(bytes.size() / sizeof(float));
-  std::memcpy(values.data(), bytes.data(), bytes.size());
+  // memcpy's pointers must not be null even for 0 bytes, and an empty vector's may be.
+  if (!values.empty()) std::memcpy(values.data(), bytes.data(), bytes.size());
   return values;
 }
 
