@@ -12,7 +12,7 @@ packages=(
   libgtest-dev googletest
   zlib1g-dev libpng-dev nlohmann-json3-dev libssl-dev
   libfreetype-dev fonts-dejavu-core           # captions of --output-dir pictures
-  clang-14 libclang-rt-14-dev                 # fuzzing (libFuzzer) and the sanitizer build
+  clang-14 libclang-rt-14-dev                 # fuzzing: libFuzzer, ASan and UBSan for clang
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge         # the local Slurm cluster of the slurm tests
   gnuplot-nox                                 # scaling plots (bench/scaling_sweep.sh)
