@@ -1,0 +1,72 @@
+// --data in the NumPy, CSV and HDF5 formats through the dtrain binary: the same slice of
+// Fashion-MNIST trains to bitwise the same parameters as from IDX files, and bad files end
+// the run with exit 3 naming the file; a model that does not fit the data exits 2.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "testing/fashion_subset.h"
+#include "testing/npy_files.h"
+#include "testing/run_command.h"
+
+namespace dtrain::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string params_sha256(const std::string& checkpoint_dir) {
+  const auto r = run_dtrain(0, "inspect " + checkpoint_dir + " --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return json::parse(r.output)["params_sha256"];
+}
+
+// Trains the mlp for one epoch at np=2 on `data`; returns the checkpoint's parameter hash.
+std::string train_on(const std::string& data, const std::string& dir,
+                     const std::string& extra = "") {
+  const auto r =
+      run_dtrain(2, "--data " + data + " --model mlp --epochs 1 --batch-size 100 " +
+                        "--val-size 200 --progress never --checkpoint-dir " + dir + " " + extra);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return params_sha256(dir);
+}
+
+TEST(DataFormats, NpyCopyOfFashionMnistTrainsBitwiseLikeTheIdxFiles) {
+  const auto dir = make_temp_dir("npy_vs_idx");
+  const FashionSubset s = read_fashion_subset(1200, 300);
+  write_idx_subset(s, dir + "/idx");
+  write_npy_subset(s, dir + "/npy");
+  const std::string idx = train_on(dir + "/idx", dir + "/ck_idx");
+  const std::string npy = train_on(dir + "/npy", dir + "/ck_npy");
+  EXPECT_EQ(idx.size(), 64u);
+  EXPECT_EQ(idx, npy);
+}
+
+TEST(DataFormats, BadFilesExitThreeNamingTheFile) {
+  const auto dir = make_temp_dir("bad_data");
+  write_file(dir + "/x.npy", npy_bytes("<f4", {4, 28, 28}, Bytes(4 * 784 * 4 - 8)), false);
+  auto r = run_dtrain(2, "--data " + dir + "/x.npy --model mlp --epochs 1 --progress never");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find(dir + "/x.npy: truncated data"), std::string::npos) << r.output;
+
+  write_file(dir + "/t.csv", Bytes{'a', ',', 'b', '\n', '1', ',', 'q', '\n'}, false);
+  r = run_dtrain(0, "--data " + dir + "/t.csv --model mlp --epochs 1 --progress never");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("t.csv line 2, column 2"), std::string::npos) << r.output;
+}
+
+TEST(DataFormats, ModelThatDoesNotFitTheDataNamesBothShapes) {
+  const auto dir = make_temp_dir("shape_mismatch");
+  std::vector<float> x(40 * 6, 0.5f);
+  std::vector<std::int64_t> y(40, 1);
+  write_file(dir + "/x.npy", npy_bytes("<f4", {40, 2, 3}, raw_bytes(x)), false);
+  write_file(dir + "/y.npy", npy_bytes("<i8", {40}, raw_bytes(y)), false);
+  const auto r = run_dtrain(
+      0, "--data " + dir + "/x.npy --val-size 5 --model mlp --epochs 1 --progress never");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("expects inputs [28, 28, 1] but --data " + dir + "/x.npy holds 2x3x1"),
+            std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+}  // namespace dtrain::testing
