@@ -158,8 +158,19 @@ void add_recurrent(GraphBuilder& b, const std::string& name, const std::string& 
 
 }  // namespace
 
-onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& model,
+onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& trained,
                          const std::string& doc) {
+  // The trained network may run relu and maxpool2d swapped (Sequential's reordering), so
+  // its layers need not line up with the spec's. Build the spec's order exactly and give it
+  // the trained parameters: the swapped layers have none, so the arena layouts agree.
+  const std::unique_ptr<nn::Sequential> ordered = nn::build_model(config, false);
+  if (ordered->arena().layout_fingerprint() != trained.arena().layout_fingerprint()) {
+    throw ModelError("export: the parameters of '" + config.name + "' do not fit its spec");
+  }
+  std::copy(trained.arena().params().begin(), trained.arena().params().end(),
+            ordered->arena().params().begin());
+  const nn::Sequential& model = *ordered;
+
   if (config.layers.size() != model.num_layers()) {
     throw ModelError("export: the spec of '" + config.name + "' has " +
                      std::to_string(config.layers.size()) + " layers, the model " +
