@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "data/csv_dataset.h"
 #include "data/fashion_mnist.h"
+#include "data/hdf5_dataset.h"
 #include "data/npy_dataset.h"
 #include "data/synthetic.h"
 
@@ -30,6 +31,10 @@ DataSplits load_data_splits(const DataOptions& o) {
   }
   if (p.ends_with(".npy") || p.ends_with(".npz")) {
     return load_npy_data(p, o.val_size, o.num_classes);
+  }
+  if (p.ends_with(".h5") || p.ends_with(".hdf5")) {
+    return load_hdf5_data(p, o.val_size, o.num_classes, parse_hdf5_names(o.hdf5_datasets),
+                          o.memory_limit_mb << 20);
   }
   if (p.ends_with(".csv")) return load_csv_data(p, o.val_size, o.num_classes, o.label_column);
   std::error_code ec;

@@ -30,15 +30,18 @@ std::string train_on(const std::string& data, const std::string& dir,
   return params_sha256(dir);
 }
 
-TEST(DataFormats, NpyCopyOfFashionMnistTrainsBitwiseLikeTheIdxFiles) {
-  const auto dir = make_temp_dir("npy_vs_idx");
+TEST(DataFormats, NpyAndHdf5CopiesOfFashionMnistTrainBitwiseLikeTheIdxFiles) {
+  const auto dir = make_temp_dir("formats_vs_idx");
   const FashionSubset s = read_fashion_subset(1200, 300);
   write_idx_subset(s, dir + "/idx");
   write_npy_subset(s, dir + "/npy");
+  write_hdf5_subset(s, dir + "/f.h5");
   const std::string idx = train_on(dir + "/idx", dir + "/ck_idx");
-  const std::string npy = train_on(dir + "/npy", dir + "/ck_npy");
   EXPECT_EQ(idx.size(), 64u);
-  EXPECT_EQ(idx, npy);
+  EXPECT_EQ(train_on(dir + "/npy", dir + "/ck_npy"), idx) << "npy";
+  EXPECT_EQ(train_on(dir + "/f.h5", dir + "/ck_h5"), idx) << "hdf5 in memory";
+  // --data-memory-mb 0: every batch and evaluation range read from the file on demand.
+  EXPECT_EQ(train_on(dir + "/f.h5", dir + "/ck_h5d", "--data-memory-mb 0"), idx) << "on demand";
 }
 
 TEST(DataFormats, BadFilesExitThreeNamingTheFile) {

@@ -4,6 +4,7 @@
 
 #include "data/fashion_mnist.h"
 #include "data/idx_reader.h"
+#include "testing/hdf5_files.h"
 #include "testing/idx_files.h"
 #include "testing/npy_files.h"
 
@@ -47,6 +48,14 @@ void write_npy_subset(const FashionSubset& s, const std::string& dir) {
   write_file(dir + "/train_y.npy", npy_bytes("<i8", {n}, raw_bytes(widen(s.train_y))), false);
   write_file(dir + "/test_x.npy", npy_bytes("|u1", {m, 28, 28}, s.test_x), false);
   write_file(dir + "/test_y.npy", npy_bytes("<i8", {m}, raw_bytes(widen(s.test_y))), false);
+}
+
+void write_hdf5_subset(const FashionSubset& s, const std::string& path) {
+  const std::uint64_t n = s.train_y.size(), m = s.test_y.size();
+  write_h5(path, {{"/train/x", H5Type::kUint8, {n, 28, 28}, s.train_x, true},
+                  {"/train/y", H5Type::kInt64, {n}, raw_bytes(widen(s.train_y))},
+                  {"/test/x", H5Type::kUint8, {m, 28, 28}, s.test_x, true},
+                  {"/test/y", H5Type::kInt64, {m}, raw_bytes(widen(s.test_y))}});
 }
 
 }  // namespace dtrain::testing

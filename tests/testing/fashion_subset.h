@@ -19,5 +19,7 @@ FashionSubset read_fashion_subset(std::size_t train, std::size_t test);
 void write_idx_subset(const FashionSubset& s, const std::string& dir);
 // train_x.npy (uint8 [N, 28, 28]), train_y.npy (int64), test_x.npy, test_y.npy in dir.
 void write_npy_subset(const FashionSubset& s, const std::string& dir);
+// /train/x (uint8 [N, 28, 28], chunked by 64 rows), /train/y (int64), /test/x, /test/y.
+void write_hdf5_subset(const FashionSubset& s, const std::string& path);
 
 }  // namespace dtrain::testing
