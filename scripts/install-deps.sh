@@ -17,6 +17,7 @@ packages=(
   libhdf5-dev                                 # --data FILE.h5 (serial HDF5)
   libonnx-dev                                 # dtrain export: onnx protobuf classes, checker
   nodejs                                      # the ONNX Runtime check of exported models
+  iproute2                                    # emulated network hosts (cluster/emulated-hosts.sh)
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
