@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HDF5 on-demand reading against in-memory IDX for the main job (cnn, np=2, global batch
 # 128): training throughput and each rank's peak resident set (GNU time's %M).
-#   bench/hdf5_on_demand.sh [ROUNDS] [MAX_STEPS]     (defaults 3 rounds, 200 steps)
+#   bench/hdf5_on_demand.sh [ROUNDS] [MAX_STEPS]     (defaults 3 rounds, 200 steps; BUILD=dir)
 # The HDF5 copy is Fashion-MNIST (uint8, 60000x28x28 = 44.9 MiB of training examples) read
 # with --data-memory-mb 10, i.e. 4.5x larger than the in-memory limit; runs interleave IDX
 # and HDF5 so load from other processes hits both alike; medians are printed.
@@ -14,7 +14,7 @@ build=${BUILD:-build}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$build/bench/fashion_to_hdf5" "$out/fashion.h5" > /dev/null
-common=(--model cnn --epochs 1 --max-steps "$steps" --batch-size 128 --progress never)
+common=(--model cnn --epochs 1 --max-steps "$steps" --batch-size 128 --val-size 1000 --progress never)
 run() {  # tag, dtrain options...
   local tag=$1
   shift

@@ -45,12 +45,9 @@ DataSplits load_data_splits(const DataOptions& o) {
       return load_idx_directory(p, o.val_size);
     }
   }
-  if (!fs::exists(p, ec)) {
-    // The IDX loader's message says how to install Debian's data set.
-    if (p == default_data_dir()) return load_idx_directory(p, o.val_size);
-    throw DataError(p + ": --data not found (expected 'synthetic', a directory of IDX, NumPy " +
-                    "or CSV files, or a .npy, .npz, .csv, .h5 or .hdf5 file)");
-  }
+  // A missing path without a data-file suffix: the IDX loader's message says how to install
+  // Debian's data set, the default.
+  if (!fs::exists(p, ec)) return load_idx_directory(p, o.val_size);
   if (fs::is_directory(p, ec)) {
     throw DataError(p + ": no data set found in this directory (expected the Fashion-MNIST " +
                     "IDX files train-images-idx3-ubyte[.gz] etc., NumPy train_x.npy [train_y.npy " +
