@@ -91,6 +91,10 @@ std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, con
 }  // namespace
 
 data::DataSplits load_data(const CliOptions& o) {
+  if (o.data_format.num_classes < 0) {
+    throw ConfigError("--num-classes: got " + std::to_string(o.data_format.num_classes) +
+                      ", expected an integer >= 0 (0: 1 + the largest label)");
+  }
   data::DataOptions d = o.data_format;
   d.path = o.data;
   d.val_size = o.val_size;

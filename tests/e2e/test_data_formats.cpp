@@ -44,6 +44,38 @@ TEST(DataFormats, NpyAndHdf5CopiesOfFashionMnistTrainBitwiseLikeTheIdxFiles) {
   EXPECT_EQ(train_on(dir + "/f.h5", dir + "/ck_h5d", "--data-memory-mb 0"), idx) << "on demand";
 }
 
+// A table of 4 features and 3 classes (class = which of three feature sums is largest) with a
+// model of its own: CSV rows are 1x4x1 examples.
+TEST(DataFormats, CsvTableTrainsATabularModel) {
+  const auto dir = make_temp_dir("csv_train");
+  std::string csv = "f0,f1,f2,f3,label\n";
+  for (int i = 0; i < 600; ++i) {
+    const double a = ((i * 37) % 101) / 101.0, b = ((i * 53) % 97) / 97.0,
+                 c = ((i * 71) % 89) / 89.0, d = ((i * 13) % 83) / 83.0;
+    const double s0 = a + b, s1 = b + c, s2 = c + d;
+    const int label = s0 >= s1 && s0 >= s2 ? 0 : (s1 >= s2 ? 1 : 2);
+    csv += std::to_string(a) + "," + std::to_string(b) + "," + std::to_string(c) + "," +
+           std::to_string(d) + "," + std::to_string(label) + "\n";
+  }
+  write_file(dir + "/train.csv", Bytes(csv.begin(), csv.end()), false);
+  const std::string spec =
+      "name: \"tabular\"\ninput_height: 1\ninput_width: 4\ninput_channels: 1\n"
+      "layers { type: \"flatten\" }\nlayers { type: \"dense\" units: 32 }\n"
+      "layers { type: \"relu\" }\nlayers { type: \"dense\" units: 3 }\n";
+  write_file(dir + "/tabular.pbtxt", Bytes(spec.begin(), spec.end()), false);
+  const auto r = run_dtrain(2, "--data " + dir + "/train.csv --model " + dir +
+                                   "/tabular.pbtxt --val-size 100 --epochs 15 --batch-size 32 "
+                                   "--lr 0.01 --progress never --metrics " +
+                                   dir + "/m.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("csv at " + dir + "/train.csv (500 train, 100 val, 100 test"),
+            std::string::npos)
+      << r.output;
+  const auto lines = read_lines(dir + "/m.jsonl");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_GT(json::parse(lines.back())["test_acc"].get<double>(), 0.8) << r.output;
+}
+
 TEST(DataFormats, BadFilesExitThreeNamingTheFile) {
   const auto dir = make_temp_dir("bad_data");
   write_file(dir + "/x.npy", npy_bytes("<f4", {4, 28, 28}, Bytes(4 * 784 * 4 - 8)), false);
