@@ -20,6 +20,9 @@ struct CliOptions {
   std::size_t val_size = 5000;
   int threads = 1;
   std::string allreduce = "ring";
+  // As given, parsed into train.overlap and train.bucket_mb by validation.
+  std::string overlap = "on";
+  std::string bucket_mb = "auto";
   // Checkpoints (train).
   std::string checkpoint_dir;
   int keep = 3;
