@@ -383,7 +383,10 @@ void Trainer::update(std::size_t i, double local_loss) {
   const auto& m = task_.models()[i];
   auto& arena = m.model->arena();
   synchronizer_.finish(i);
-  TimelineSpan span(timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer");
+  TimelineSpan span(timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer",
+                    timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) +
+                                    ",\"model\":" + std::to_string(i)
+                              : std::string());
   check_finite(arena.grads(), local_loss, m.role);
   optimizers_[i]->step(arena.params(), arena.grads(), schedule_.at(global_step_));
 }
