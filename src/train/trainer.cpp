@@ -361,6 +361,8 @@ void Trainer::check_finite(std::span<const float> grads, double local_loss,
 
 void Trainer::train_step(std::size_t step_in_epoch) {
   synchronizer_.set_step(global_step_ + 1);
+  TimelineSpan step_span(timeline_.get(), Timeline::kMain, "step", "step",
+                         timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
   {
     TimelineSpan span(timeline_.get(), Timeline::kMain, "data", "data");
     const auto indices = sampler_.local_indices(step_in_epoch);
