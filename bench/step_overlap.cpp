@@ -111,8 +111,8 @@ void summarize(const std::string& path) {
     const int step = static_cast<int>(std::prev(it) - s.begin());
     const auto found = last_backward.find({pid, step});
     if (found == last_backward.end()) continue;
-    late_ms[e.at("args").at("bucket").get<int>()].push_back(
-        std::max(0.0, end - found->second) / 1000.0);
+    late_ms[e.at("args").at("bucket").get<int>()].push_back(std::max(0.0, end - found->second) /
+                                                            1000.0);
   }
   std::printf("step: median %.2f ms over %zu steps (rank 0)\n", median(step_ms), step_ms.size());
   std::printf("%-28s %10s %10s\n", "layer (rank 0)", "fwd_ms", "bwd_ms");
@@ -145,8 +145,9 @@ int main(int argc, char** argv) {
           (std::filesystem::temp_directory_path() / "dtrain-step-overlap.json").string();
     }
     options.train.progress = train::ProgressMode::kNever;
-    comm::MpiRuntime mpi(&argc, &argv, options.train.overlap ? comm::ThreadLevel::kSerialized
-                                                             : comm::ThreadLevel::kFunneled);
+    comm::MpiRuntime mpi(
+        &argc, &argv,
+        options.train.overlap ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
     const int code = cli::run_train(options);
     if (code != kExitOk) return code;
     int rank = 0;

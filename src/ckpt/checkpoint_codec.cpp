@@ -160,9 +160,8 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
       }
     }
     for (int r = 0; r < pm.error_feedback_size(); ++r) {
-      m.error_feedback.push_back(
-          unpack(pm.error_feedback(r), "error-feedback residual of rank " + std::to_string(r),
-                 source));
+      m.error_feedback.push_back(unpack(
+          pm.error_feedback(r), "error-feedback residual of rank " + std::to_string(r), source));
       if (m.error_feedback.back().size() != m.params.size()) {
         throw fail("the error-feedback residual of rank " + std::to_string(r) +
                    " does not match the parameters' size");

@@ -43,8 +43,8 @@ int run_app(int argc, char** argv) {
   try {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
     const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
-    comm::MpiRuntime mpi(&argc, &argv,
-                         comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
+    comm::MpiRuntime mpi(
+        &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
     switch (options.command) {
       case Command::kBenchAllreduce:
         return run_bench_allreduce(options);

@@ -18,8 +18,8 @@ BucketSizes auto_bucket_sizes(std::size_t arena_bytes) {
 
 BucketSizes bucket_sizes(double bucket_mb, std::size_t arena_bytes) {
   if (!(bucket_mb > 0.0)) return auto_bucket_sizes(arena_bytes);
-  const auto bytes =
-      std::max<std::size_t>(sizeof(float), static_cast<std::size_t>(std::llround(bucket_mb * kMiB)));
+  const auto bytes = std::max<std::size_t>(
+      sizeof(float), static_cast<std::size_t>(std::llround(bucket_mb * kMiB)));
   return {std::min(kMiB, bytes), bytes};
 }
 

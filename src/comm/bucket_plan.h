@@ -28,8 +28,9 @@ struct Bucket {
 };
 
 struct BucketSizes {
-  std::size_t first_bytes = 0;  // the first bucket (the last layers): small, so sending starts early
-  std::size_t bytes = 0;        // every later one
+  std::size_t first_bytes =
+      0;                  // the first bucket (the last layers): small, so sending starts early
+  std::size_t bytes = 0;  // every later one
 };
 
 // --bucket-mb auto: the first bucket 1 MiB (DDP's), later ones a quarter of the model

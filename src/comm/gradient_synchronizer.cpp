@@ -14,7 +14,8 @@ GradientSynchronizer::GradientSynchronizer(Communicator& comm, CommThread* threa
                                            SyncOptions options)
     : comm_(comm), thread_(thread), options_(options) {
   if (options_.error_feedback && options_.compression == Compression::kNone) {
-    throw ConfigError("--error-feedback needs --grad-compression fp16 or bf16 (none drops nothing)");
+    throw ConfigError(
+        "--error-feedback needs --grad-compression fp16 or bf16 (none drops nothing)");
   }
   if (options_.compression != Compression::kNone) {
     compressed_ = std::make_unique<CompressedAllreduce>(options_.compression);
@@ -42,8 +43,8 @@ std::size_t GradientSynchronizer::add_model(std::span<float> grads,
 
 std::string GradientSynchronizer::labels(std::size_t m, std::size_t b) const {
   return "\"model\":" + std::to_string(m) + ",\"bucket\":" + std::to_string(b) +
-         ",\"step\":" + std::to_string(step_) + ",\"floats\":" +
-         std::to_string(models_[m].buckets[b].size());
+         ",\"step\":" + std::to_string(step_) +
+         ",\"floats\":" + std::to_string(models_[m].buckets[b].size());
 }
 
 void GradientSynchronizer::reduce(Model& model, std::size_t m, std::size_t b) {
@@ -72,8 +73,8 @@ void GradientSynchronizer::start_through(Model& model, std::size_t m, std::size_
   for (; model.started <= bucket && model.started < model.buckets.size(); ++model.started) {
     const std::size_t b = model.started;
     if (options_.timeline) {
-      options_.timeline->instant(Timeline::kMain, "bucket " + std::to_string(b) + " ready",
-                                 "ready", Clock::now(), labels(m, b));
+      options_.timeline->instant(Timeline::kMain, "bucket " + std::to_string(b) + " ready", "ready",
+                                 Clock::now(), labels(m, b));
     }
     if (thread_) {
       model.tickets[b] = thread_->submit([this, &model, m, b] { reduce(model, m, b); });

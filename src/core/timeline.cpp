@@ -53,13 +53,14 @@ std::string Timeline::trace_events(int rank) const {
   std::string out;
   out.reserve(events_.size() * 128 + 256);
   char head[256];
-  std::snprintf(head, sizeof head,
-                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"args\":{\"name\":\"rank %d\"}},"
-                "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":"
-                "\"main\"}},"
-                "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":1,\"args\":{\"name\":"
-                "\"communication\"}}",
-                rank, rank, rank, rank);
+  std::snprintf(
+      head, sizeof head,
+      "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"args\":{\"name\":\"rank %d\"}},"
+      "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":"
+      "\"main\"}},"
+      "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":1,\"args\":{\"name\":"
+      "\"communication\"}}",
+      rank, rank, rank, rank);
   out += head;
   for (const Event& e : events_) {
     out += ",{\"name\":\"";

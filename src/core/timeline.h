@@ -57,8 +57,8 @@ class Timeline {
 // Records a span on destruction, if the timeline is not null.
 class TimelineSpan {
  public:
-  TimelineSpan(Timeline* timeline, Timeline::Thread thread, std::string name,
-               const char* category, std::string args = {})
+  TimelineSpan(Timeline* timeline, Timeline::Thread thread, std::string name, const char* category,
+               std::string args = {})
       : timeline_(timeline),
         thread_(thread),
         name_(timeline ? std::move(name) : std::string()),

@@ -41,9 +41,9 @@ void Sequential::build() {
   };
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const bool has_params = first_slot[i + 1] > first_slot[i];
-    layer_params_.push_back(has_params ? LayerParamRange{offset_of(first_slot[i]),
-                                                         offset_of(first_slot[i + 1])}
-                                       : LayerParamRange{});
+    layer_params_.push_back(
+        has_params ? LayerParamRange{offset_of(first_slot[i]), offset_of(first_slot[i + 1])}
+                   : LayerParamRange{});
   }
   outputs_.resize(layers_.size());
   grads_.resize(layers_.size());
@@ -80,8 +80,8 @@ void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_
     const Tensor& in = i == 0 ? x : outputs_[i - 1];
     Tensor* dx = i == 0 ? (need_input_grad ? &input_grad_ : nullptr) : &grads_[i - 1];
     {
-      TimelineSpan span(timeline_, Timeline::kMain,
-                        "backward " + name_ + "." + layers_[i]->name(), "backward");
+      TimelineSpan span(timeline_, Timeline::kMain, "backward " + name_ + "." + layers_[i]->name(),
+                        "backward");
       layers_[i]->backward(in, outputs_[i], *dy, dx);
     }
     if (grads_final && *grads_final) (*grads_final)(i);

@@ -93,8 +93,9 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
                  const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
                  const TrainState* resume)
     : comm_thread_(comm_thread_for(comm, config)),
-      threaded_comm_(comm_thread_ ? std::make_unique<comm::ThreadedCommunicator>(comm, *comm_thread_)
-                                  : nullptr),
+      threaded_comm_(comm_thread_
+                         ? std::make_unique<comm::ThreadedCommunicator>(comm, *comm_thread_)
+                         : nullptr),
       comm_(threaded_comm_ ? static_cast<comm::Communicator&>(*threaded_comm_) : comm),
       reduce_comm_(comm),
       owned_task_(std::move(owned)),
@@ -275,9 +276,10 @@ void Trainer::restore_residuals(const TrainState& state) {
       std::copy(mine.begin(), mine.end(), residual.begin());
     } else if (!saved.empty() && comm_.rank() == 0 && config_.log_epochs) {
       // Each residual is one rank's own rounding error: it has no place on other ranks.
-      progress_.message("error feedback restarts from zero: the checkpoint holds the residuals "
-                        "of " + std::to_string(saved.size()) + " rank(s), this run has " +
-                        std::to_string(comm_.size()));
+      progress_.message(
+          "error feedback restarts from zero: the checkpoint holds the residuals "
+          "of " +
+          std::to_string(saved.size()) + " rank(s), this run has " + std::to_string(comm_.size()));
     }
   }
 }
@@ -361,8 +363,9 @@ void Trainer::check_finite(std::span<const float> grads, double local_loss,
 
 void Trainer::train_step(std::size_t step_in_epoch) {
   synchronizer_.set_step(global_step_ + 1);
-  TimelineSpan step_span(timeline_.get(), Timeline::kMain, "step", "step",
-                         timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
+  TimelineSpan step_span(
+      timeline_.get(), Timeline::kMain, "step", "step",
+      timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
   {
     TimelineSpan span(timeline_.get(), Timeline::kMain, "data", "data");
     const auto indices = sampler_.local_indices(step_in_epoch);
@@ -385,10 +388,10 @@ void Trainer::update(std::size_t i, double local_loss) {
   const auto& m = task_.models()[i];
   auto& arena = m.model->arena();
   synchronizer_.finish(i);
-  TimelineSpan span(timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer",
-                    timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) +
-                                    ",\"model\":" + std::to_string(i)
-                              : std::string());
+  TimelineSpan span(
+      timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer",
+      timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) + ",\"model\":" + std::to_string(i)
+                : std::string());
   check_finite(arena.grads(), local_loss, m.role);
   optimizers_[i]->step(arena.params(), arena.grads(), schedule_.at(global_step_));
 }

@@ -8,13 +8,13 @@
 #include <memory>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/sampler.h"
 #include "comm/comm_thread.h"
 #include "comm/communicator.h"
 #include "comm/gradient_synchronizer.h"
 #include "comm/threaded_communicator.h"
 #include "core/timeline.h"
+#include "data/dataset.h"
+#include "data/sampler.h"
 #include "nn/sequential.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -111,7 +111,7 @@ class Trainer {
   std::unique_ptr<comm::CommThread> comm_thread_;
   std::unique_ptr<comm::ThreadedCommunicator> threaded_comm_;
   comm::Communicator& comm_;
-  comm::Communicator& reduce_comm_;  // what the synchronizer reduces with (on the thread)
+  comm::Communicator& reduce_comm_;   // what the synchronizer reduces with (on the thread)
   std::unique_ptr<Task> owned_task_;  // the single-network constructor's
   Task& task_;
   const data::DataSplits& data_;

@@ -71,8 +71,8 @@ TEST(DtrainTimeline, EveryBucketOfEveryStepOnEveryRankNestsCorrectly) {
   EXPECT_EQ(reduce_begin.size(), ready.size());
   for (const auto& [key, t_ready] : ready) {
     const auto [rank, step, bucket] = key;
-    ASSERT_TRUE(reduce_begin.count(key)) << "rank " << rank << " step " << step << " bucket "
-                                         << bucket << " was never reduced";
+    ASSERT_TRUE(reduce_begin.count(key))
+        << "rank " << rank << " step " << step << " bucket " << bucket << " was never reduced";
     EXPECT_GE(reduce_begin[key], t_ready) << "reduced before it was ready";
     const std::pair<int, int> at{rank, step};
     ASSERT_TRUE(optimizer.count(at));
@@ -89,23 +89,22 @@ TEST(DtrainTimeline, EveryBucketOfEveryStepOnEveryRankNestsCorrectly) {
 
 TEST(DtrainOverlap, ATransportFailureOnTheCommunicationThreadEndsTheJob) {
   // Rank 1's 5th bucket (step 2: three buckets per step) fails on its communication thread.
-  const auto r = run_command("DTRAIN_INJECT_COMM_FAULT=1:5 timeout 120 " +
-                             std::string(DTRAIN_MPIEXEC) + " -n 2 --oversubscribe --bind-to none " +
-                             DTRAIN_BINARY + " --data synthetic --epochs 1 --max-steps 20 " +
-                             "--progress never");
+  const auto r =
+      run_command("DTRAIN_INJECT_COMM_FAULT=1:5 timeout 120 " + std::string(DTRAIN_MPIEXEC) +
+                  " -n 2 --oversubscribe --bind-to none " + DTRAIN_BINARY +
+                  " --data synthetic --epochs 1 --max-steps 20 " + "--progress never");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.exit_code, 124) << "the job hung until timeout killed it:\n" << r.output;
   expect_output_has(r, "rank 1: injected transport failure");
 }
 
 TEST(DtrainOverlap, BadOptionValuesAreExit2NamingTheOption) {
-  for (const auto& [args, option] :
-       std::vector<std::pair<std::string, std::string>>{{"--overlap maybe", "--overlap"},
-                                                        {"--bucket-mb 0", "--bucket-mb"},
-                                                        {"--bucket-mb 2x", "--bucket-mb"},
-                                                        {"--grad-compression int8",
-                                                         "--grad-compression"},
-                                                        {"--error-feedback", "--error-feedback"}}) {
+  for (const auto& [args, option] : std::vector<std::pair<std::string, std::string>>{
+           {"--overlap maybe", "--overlap"},
+           {"--bucket-mb 0", "--bucket-mb"},
+           {"--bucket-mb 2x", "--bucket-mb"},
+           {"--grad-compression int8", "--grad-compression"},
+           {"--error-feedback", "--error-feedback"}}) {
     const auto r = run_dtrain(0, "--data synthetic " + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
     expect_output_has(r, option);
@@ -113,8 +112,9 @@ TEST(DtrainOverlap, BadOptionValuesAreExit2NamingTheOption) {
 }
 
 TEST(DtrainOverlap, OverlapAndCompressionTrainOnTwoRanks) {
-  const auto r = run_dtrain(2, "--data synthetic --epochs 1 --max-steps 8 --progress never "
-                               "--grad-compression bf16 --error-feedback --overlap on");
+  const auto r = run_dtrain(2,
+                            "--data synthetic --epochs 1 --max-steps 8 --progress never "
+                            "--grad-compression bf16 --error-feedback --overlap on");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_output_has(r, "gradients bf16 + error feedback");
 }

@@ -103,8 +103,8 @@ void expect_bitwise_equal(const Outcome& a, const Outcome& b, const std::string&
   ASSERT_EQ(a.params.size(), b.params.size());
   for (std::size_t m = 0; m < a.params.size(); ++m) {
     ASSERT_EQ(a.params[m].size(), b.params[m].size());
-    EXPECT_EQ(0, std::memcmp(a.params[m].data(), b.params[m].data(),
-                             a.params[m].size() * sizeof(float)))
+    EXPECT_EQ(
+        0, std::memcmp(a.params[m].data(), b.params[m].data(), a.params[m].size() * sizeof(float)))
         << what << ": parameters of network " << m << " differ";
     ASSERT_EQ(a.state[m].size(), b.state[m].size());
     EXPECT_EQ(0,

@@ -20,12 +20,12 @@ TEST(Fp16, RoundsToNearestEven) {
   EXPECT_EQ(float_to_half(-0.0f), 0x8000);
   EXPECT_EQ(float_to_half(1.0f), 0x3c00);
   EXPECT_EQ(float_to_half(-2.0f), 0xc000);
-  EXPECT_EQ(float_to_half(0.1f), 0x2e66);  // 0.0999755859375
+  EXPECT_EQ(float_to_half(0.1f), 0x2e66);      // 0.0999755859375
   EXPECT_EQ(float_to_half(65504.0f), 0x7bff);  // the largest half
   // Spacing at 1 is 2^-10: a quarter rounds down, a half ties to even, three quarters up.
   EXPECT_EQ(float_to_half(1.0f + 0x1p-12f), 0x3c00);
-  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f), 0x3c00);               // tie: 0x3c00 is even
-  EXPECT_EQ(float_to_half(1.0f + 3 * 0x1p-11f), 0x3c02);           // tie: 0x3c02 is even
+  EXPECT_EQ(float_to_half(1.0f + 0x1p-11f), 0x3c00);      // tie: 0x3c00 is even
+  EXPECT_EQ(float_to_half(1.0f + 3 * 0x1p-11f), 0x3c02);  // tie: 0x3c02 is even
   EXPECT_EQ(float_to_half(1.0f + 3 * 0x1p-12f), 0x3c01);
   EXPECT_EQ(float_to_half(2047.5f), 0x6800);  // rounding carries into the exponent: 2048
   // Overflow: 65519 rounds down, 65520 is the tie that goes to infinity.
@@ -37,8 +37,8 @@ TEST(Fp16, RoundsToNearestEven) {
   // Subnormals: units of 2^-24.
   EXPECT_EQ(float_to_half(0x1p-14f), 0x0400);  // smallest normal
   EXPECT_EQ(float_to_half(0x1p-24f), 0x0001);
-  EXPECT_EQ(float_to_half(0x1p-25f), 0x0000);      // tie: to even, zero
-  EXPECT_EQ(float_to_half(3 * 0x1p-25f), 0x0002);  // 1.5 units: tie to even, 2
+  EXPECT_EQ(float_to_half(0x1p-25f), 0x0000);             // tie: to even, zero
+  EXPECT_EQ(float_to_half(3 * 0x1p-25f), 0x0002);         // 1.5 units: tie to even, 2
   EXPECT_EQ(float_to_half(0x1p-14f - 0x1p-25f), 0x0400);  // rounds up into the normals
   EXPECT_EQ(float_to_half(-0x1p-24f), 0x8001);
   EXPECT_EQ(float_to_half(1e-10f), 0x0000);
@@ -61,9 +61,9 @@ TEST(Fp16, WidensExactly) {
 TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(float_to_bfloat16(1.0f), 0x3f80);
   EXPECT_EQ(float_to_bfloat16(-1.0f), 0xbf80);
-  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-9f), 0x3f80);       // a quarter of the spacing
-  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-8f), 0x3f80);       // tie, to even
-  EXPECT_EQ(float_to_bfloat16(1.0f + 3 * 0x1p-8f), 0x3f82);   // tie, to even
+  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-9f), 0x3f80);      // a quarter of the spacing
+  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-8f), 0x3f80);      // tie, to even
+  EXPECT_EQ(float_to_bfloat16(1.0f + 3 * 0x1p-8f), 0x3f82);  // tie, to even
   EXPECT_EQ(float_to_bfloat16(1.0f + 3 * 0x1p-9f), 0x3f81);
   EXPECT_EQ(float_to_bfloat16(1e-40f), 0x0001);  // bfloat16 keeps float32's subnormals
   EXPECT_EQ(float_to_bfloat16(std::numeric_limits<float>::max()), 0x7f80);  // overflow: inf

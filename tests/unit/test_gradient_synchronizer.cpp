@@ -26,7 +26,7 @@ constexpr std::size_t kFloatsPerMiB = kMiB / sizeof(float);
 
 // The reference cnn's layers: conv 320 floats (padded 320), dense 692352, dense 1290 (1296).
 std::vector<LayerParams> cnn_layers() {
-  return {{0, 0, 320}, {1, 320, 320},        {2, 320, 320},       {3, 320, 320},
+  return {{0, 0, 320},      {1, 320, 320},       {2, 320, 320},      {3, 320, 320},
           {4, 320, 692672}, {5, 692672, 692672}, {6, 692672, 693968}};
 }
 
@@ -88,7 +88,8 @@ TEST(BucketPlan, RejectsLayersThatDoNotTileTheArena) {
 
 // Small layers and tiny buckets, so there are many buckets in a small array.
 std::vector<LayerParams> small_layers() {
-  return {{0, 0, 48}, {1, 48, 48}, {2, 48, 1072}, {3, 1072, 1088}, {4, 1088, 3136}, {5, 3136, 3152}};
+  return {{0, 0, 48},      {1, 48, 48},     {2, 48, 1072},
+          {3, 1072, 1088}, {4, 1088, 3136}, {5, 3136, 3152}};
 }
 
 float value(int rank, std::size_t i) {
@@ -201,28 +202,27 @@ TEST(GradientSynchronizer, ACommunicationThreadFailureSurfacesInFinish) {
   // it; the in-process network then shuts down, so rank 0 stops waiting (in a real job
   // MPI_Abort ends it; tests/e2e covers that).
   std::atomic<bool> rank1_saw_it{false};
-  EXPECT_THROW(test::run_communicator_ranks(2,
-                                            [&](Communicator& inner) {
-                                              CountingCommunicator comm(inner, 1, 2);
-                                              CommThread thread;
-                                              GradientSynchronizer sync(comm, &thread,
-                                                                        {.bucket_mb = 0.004});
-                                              std::vector<float> grads(3152, 1.0f);
-                                              const auto layers = small_layers();
-                                              const auto m = sync.add_model(grads, layers);
-                                              for (std::size_t l = layers.size(); l-- > 0;) {
-                                                sync.layer_final(m, l);
-                                              }
-                                              try {
-                                                sync.finish(m);
-                                              } catch (const CommError& e) {
-                                                if (comm.rank() == 1 &&
-                                                    std::string(e.what()) == "transport failed") {
-                                                  rank1_saw_it = true;
-                                                }
-                                                throw;
-                                              }
-                                            }),
+  EXPECT_THROW(test::run_communicator_ranks(
+                   2,
+                   [&](Communicator& inner) {
+                     CountingCommunicator comm(inner, 1, 2);
+                     CommThread thread;
+                     GradientSynchronizer sync(comm, &thread, {.bucket_mb = 0.004});
+                     std::vector<float> grads(3152, 1.0f);
+                     const auto layers = small_layers();
+                     const auto m = sync.add_model(grads, layers);
+                     for (std::size_t l = layers.size(); l-- > 0;) {
+                       sync.layer_final(m, l);
+                     }
+                     try {
+                       sync.finish(m);
+                     } catch (const CommError& e) {
+                       if (comm.rank() == 1 && std::string(e.what()) == "transport failed") {
+                         rank1_saw_it = true;
+                       }
+                       throw;
+                     }
+                   }),
                CommError);
   EXPECT_TRUE(rank1_saw_it.load());
 }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/rng.h"
 #include "comm/ring_allreduce.h"
+#include "core/rng.h"
 #include "testing/in_process_communicator.h"
 #include "testing/in_process_transport.h"
 

@@ -114,8 +114,7 @@ std::vector<std::uint64_t> MpiCommunicator::allgather(std::uint64_t value) {
   return values;
 }
 
-void MpiCommunicator::allgather(std::span<const std::uint16_t> mine,
-                                std::span<std::uint16_t> all) {
+void MpiCommunicator::allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) {
   if (all.size() != mine.size() * static_cast<std::size_t>(size_)) {
     throw CommError("allgather of " + std::to_string(mine.size()) + " values into " +
                     std::to_string(all.size()) + " (expected " + std::to_string(size_) +
