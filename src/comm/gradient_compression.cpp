@@ -2,6 +2,9 @@
 
 #include <bit>
 #include <cmath>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "core/errors.h"
 
@@ -76,12 +79,69 @@ CompressedAllreduce::CompressedAllreduce(Compression compression) : compression_
   }
 }
 
-std::uint16_t CompressedAllreduce::encode(float v) const {
-  return compression_ == Compression::kFp16 ? float_to_half(v) : float_to_bfloat16(v);
+namespace {
+
+// The conversions over whole arrays. x86's F16C instructions convert 8 values at once with
+// IEEE round-to-nearest-even, the same results as float_to_half/half_to_float above (NaN
+// payloads aside, which only matter as "not finite"), so ranks with and without F16C agree.
+#if defined(__x86_64__)
+bool has_f16c() {
+  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return yes;
 }
 
-float CompressedAllreduce::decode(std::uint16_t b) const {
-  return compression_ == Compression::kFp16 ? half_to_float(b) : bfloat16_to_float(b);
+__attribute__((target("avx,f16c"))) void halves_from(const float* in, std::uint16_t* out,
+                                                    std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  for (; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+// out[i] = (add ? out[i] : 0) + half(in[i]), in float32.
+__attribute__((target("avx,f16c"))) void add_halves(const std::uint16_t* in, float* out,
+                                                   std::size_t n, bool add) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+    _mm256_storeu_ps(out + i, add ? _mm256_add_ps(_mm256_loadu_ps(out + i), v) : v);
+  }
+  for (; i < n; ++i) out[i] = add ? out[i] + half_to_float(in[i]) : half_to_float(in[i]);
+}
+#else
+bool has_f16c() { return false; }
+void halves_from(const float*, std::uint16_t*, std::size_t) {}
+void add_halves(const std::uint16_t*, float*, std::size_t, bool) {}
+#endif
+
+}  // namespace
+
+void CompressedAllreduce::encode_all(std::span<const float> in, std::span<std::uint16_t> out) const {
+  if (compression_ == Compression::kFp16 && has_f16c()) {
+    halves_from(in.data(), out.data(), in.size());
+  } else if (compression_ == Compression::kFp16) {
+    for (std::size_t i = 0; i < in.size(); ++i) out[i] = float_to_half(in[i]);
+  } else {
+    for (std::size_t i = 0; i < in.size(); ++i) out[i] = float_to_bfloat16(in[i]);
+  }
+}
+
+void CompressedAllreduce::decode_into(std::span<const std::uint16_t> in, std::span<float> out,
+                                      bool add) const {
+  if (compression_ == Compression::kFp16 && has_f16c()) {
+    add_halves(in.data(), out.data(), in.size(), add);
+  } else if (compression_ == Compression::kFp16) {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      out[i] = add ? out[i] + half_to_float(in[i]) : half_to_float(in[i]);
+    }
+  } else {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      out[i] = add ? out[i] + bfloat16_to_float(in[i]) : bfloat16_to_float(in[i]);
+    }
+  }
 }
 
 void CompressedAllreduce::allreduce_sum(Communicator& comm, std::span<float> data,
@@ -94,22 +154,23 @@ void CompressedAllreduce::allreduce_sum(Communicator& comm, std::span<float> dat
   mine_.resize(n);
   all_.resize(n * p);
   if (residual.empty()) {
-    for (std::size_t i = 0; i < n; ++i) mine_[i] = encode(data[i]);
+    encode_all(data, mine_);
   } else {
+    // v = g + residual, rounded; the new residual is v minus its rounding, exact in float32
+    // (a value minus its rounding fits in 24 significant bits).
+    for (std::size_t i = 0; i < n; ++i) data[i] += residual[i];
+    encode_all(data, mine_);
+    decode_into(mine_, residual, false);
     for (std::size_t i = 0; i < n; ++i) {
-      const float v = data[i] + residual[i];
-      mine_[i] = encode(v);
-      // Exact in float32: a value minus its rounding fits in 24 significant bits.
-      const float kept = v - decode(mine_[i]);
+      const float kept = data[i] - residual[i];
       residual[i] = std::isfinite(kept) ? kept : 0.0f;
     }
   }
   comm.allgather(mine_, all_);
   // Rank order, one float32 addition per rank, element by element: the same on every rank.
-  for (std::size_t i = 0; i < n; ++i) data[i] = decode(all_[i]);
+  decode_into(std::span<const std::uint16_t>(all_).subspan(0, n), data, false);
   for (std::size_t r = 1; r < p; ++r) {
-    const std::uint16_t* part = all_.data() + r * n;
-    for (std::size_t i = 0; i < n; ++i) data[i] += decode(part[i]);
+    decode_into(std::span<const std::uint16_t>(all_).subspan(r * n, n), data, true);
   }
 }
 

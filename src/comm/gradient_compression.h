@@ -49,8 +49,9 @@ class CompressedAllreduce {
   void allreduce_sum(Communicator& comm, std::span<float> data, std::span<float> residual);
 
  private:
-  std::uint16_t encode(float v) const;
-  float decode(std::uint16_t b) const;
+  void encode_all(std::span<const float> in, std::span<std::uint16_t> out) const;
+  // out = (add ? out : 0) + widened in, elementwise in float32.
+  void decode_into(std::span<const std::uint16_t> in, std::span<float> out, bool add) const;
 
   Compression compression_;
   std::vector<std::uint16_t> mine_;

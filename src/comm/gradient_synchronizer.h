@@ -58,7 +58,6 @@ class GradientSynchronizer {
   const std::vector<Bucket>& buckets(std::size_t m) const { return models_.at(m).buckets; }
   bool overlapping() const { return thread_ != nullptr; }
   const SyncOptions& options() const { return options_; }
-  void set_timeline(Timeline* timeline) { options_.timeline = timeline; }
 
   // Error feedback: model m's residual (this rank's; empty without --error-feedback).
   std::span<float> residual(std::size_t m) { return models_.at(m).residual; }

@@ -105,7 +105,6 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
       sampler_(data.train.size(), static_cast<std::size_t>(config.global_batch), comm.rank(),
                comm.size(), config.seed),
       timeline_(config.timeline_path.empty() ? nullptr : std::make_unique<Timeline>()),
-      write_timeline_file_(!config.timeline_path.empty()),
       synchronizer_(reduce_comm_, comm_thread_.get(), sync_options(config, timeline_.get())),
       schedule_(config.lr, config.linear_lr_scaling, config.global_batch,
                 static_cast<std::int64_t>(config.warmup_epochs *
@@ -153,13 +152,6 @@ Trainer::~Trainer() {
   // The thread's jobs point into the synchronizer and the models' gradients: end it first.
   threaded_comm_.reset();
   comm_thread_.reset();
-}
-
-void Trainer::keep_timeline_in_memory() {
-  if (timeline_) return;
-  timeline_ = std::make_unique<Timeline>();
-  for (const auto& m : task_.models()) m.model->set_timeline(timeline_.get());
-  synchronizer_.set_timeline(timeline_.get());
 }
 
 const nn::ParamGradsFinal* Trainer::StepUpdates::grads_final(std::size_t i) {
@@ -437,7 +429,7 @@ void Trainer::write_epoch_outputs(int epoch) {
 }
 
 void Trainer::write_timeline() {
-  if (!timeline_ || !write_timeline_file_) return;
+  if (!timeline_) return;
   // Rank 0 gathers: every rank's part goes to it in one broadcast per rank (lengths first).
   const std::string mine = timeline_->trace_events(comm_.rank());
   const auto lengths = comm_.allgather(static_cast<std::uint64_t>(mine.size()));

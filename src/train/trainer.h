@@ -67,10 +67,6 @@ class Trainer {
   std::int64_t global_step() const { return global_step_; }
   std::size_t steps_per_epoch() const { return sampler_.steps_per_epoch(); }
   comm::GradientSynchronizer& synchronizer() { return synchronizer_; }
-  // Null without --timeline (config.timeline_path) unless a caller asked for one in memory.
-  Timeline* timeline() { return timeline_.get(); }
-  // Record a timeline without writing a file (bench step reads it afterwards).
-  void keep_timeline_in_memory();
 
  private:
   Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
@@ -118,8 +114,7 @@ class Trainer {
   TrainConfig config_;
   std::vector<std::unique_ptr<optim::Optimizer>> optimizers_;  // one per task model
   data::ShardedSampler sampler_;
-  std::unique_ptr<Timeline> timeline_;
-  bool write_timeline_file_ = false;
+  std::unique_ptr<Timeline> timeline_;  // --timeline
   comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
   MetricsWriter metrics_;
