@@ -244,24 +244,26 @@ set_link() {  # set_link HOST up|down: both ends, like a pulled cable (no RST, n
 # nsenter rather than `ip netns exec`: the latter mounts a fresh /sys, which hides
 # /sys/fs/cgroup (slurmd refuses to start without it); programs see their interfaces through
 # netlink either way.
+host_core() {  # host_core COMMAND-NAME: the core of the host positional[0]; checks a command follows
+  local h="${positional[0]:-}" core
+  [ -n "$h" ] && [ "${#positional[@]}" -ge 2 ] || die "$1 needs HOST COMMAND"
+  core="$(awk -v h="$h" '$1 == h {print $3}' "$dir/hosts" 2>/dev/null)"
+  [ -n "$core" ] || die "$1: unknown host '$h' (not among the '$name' hosts in $dir/hosts)"
+  echo "$core"
+}
+
 agent() {
-  local h="${positional[0]:?agent needs HOST COMMAND}" line core
-  [ "${#positional[@]}" -ge 2 ] || die "agent $h: no command to run"
-  line="$(awk -v h="$h" '$1 == h' "$dir/hosts" 2>/dev/null)"
-  [ -n "$line" ] || die "agent: unknown host '$h' (not among the '$name' hosts in $dir/hosts)"
-  core="$(awk '{print $3}' <<< "$line")"
-  exec nsenter --net="/run/netns/$h" unshare --uts -- sh -c 'hostname "$0" && exec taskset -c "$1" sh -c "$2"' \
-    "$h" "$core" "${positional[*]:1}"
+  local core
+  core="$(host_core agent)"
+  exec nsenter --net="/run/netns/${positional[0]}" unshare --uts -- \
+    sh -c 'hostname "$0" && exec taskset -c "$1" sh -c "$2"' "${positional[0]}" "$core" "${positional[*]:1}"
 }
 
 run_on() {  # run HOST COMMAND...: the same environment as the agent's, without the quoting
-  local h="${positional[0]:?run needs HOST COMMAND...}" line core
-  [ "${#positional[@]}" -ge 2 ] || die "run $h: no command"
-  line="$(awk -v h="$h" '$1 == h' "$dir/hosts" 2>/dev/null)"
-  [ -n "$line" ] || die "run: unknown host '$h'"
-  core="$(awk '{print $3}' <<< "$line")"
-  exec nsenter --net="/run/netns/$h" unshare --uts -- sh -c 'hostname "$1" && c="$2" && shift 2 && exec taskset -c "$c" "$@"' \
-    sh "$h" "$core" "${positional[@]:1}"
+  local core
+  core="$(host_core run)"
+  exec nsenter --net="/run/netns/${positional[0]}" unshare --uts -- \
+    sh -c 'hostname "$1" && c="$2" && shift 2 && exec taskset -c "$c" "$@"' sh "${positional[0]}" "$core" "${positional[@]:1}"
 }
 
 case "$cmd" in

@@ -42,6 +42,8 @@ int run_app(int argc, char** argv) {
   }
   try {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
+    if (options.command == Command::kExport) return run_export(options);
+    if (options.command == Command::kPlot) return run_plot(options);
     const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
     comm::MpiRuntime mpi(
         &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
@@ -50,6 +52,8 @@ int run_app(int argc, char** argv) {
         return run_bench_allreduce(options);
       case Command::kEval:
         return run_eval(options);
+      case Command::kPredict:
+        return run_predict(options);
       default:
         return run_train(options);
     }

@@ -59,6 +59,7 @@ class Sequential {
   const LayerParamRange& layer_params(std::size_t i) const { return layer_params_.at(i); }
   // Forward and backward of every layer become spans on this timeline (null: none).
   void set_timeline(Timeline* timeline) { timeline_ = timeline; }
+  const Shape& layer_output_shape(std::size_t i) const { return layer_output_shapes_[i]; }
   double forward_flops_per_sample() const;
   // One line per layer: name, type, output shape, parameter count.
   std::string summary() const;
