@@ -40,6 +40,7 @@ std::string encode_checkpoint(const train::TrainState& s, std::size_t max_array_
   for (const auto& m : models) {
     bytes += m.params.size() * sizeof(float);
     for (const auto& a : m.optimizer_state) bytes += a.values.size() * sizeof(float);
+    for (const auto& r : m.error_feedback) bytes += r.size() * sizeof(float);
   }
   if (bytes > max_array_bytes) {
     throw CheckpointError("model too big for one checkpoint: " + std::to_string(bytes >> 20) +
@@ -71,6 +72,7 @@ std::string encode_checkpoint(const train::TrainState& s, std::size_t max_array_
       fa->set_name(a.name);
       fa->set_data(pack(a.values));
     }
+    for (const auto& r : m.error_feedback) pm->add_error_feedback(pack(r));
   }
   p.set_epoch(s.epoch);
   p.set_step_in_epoch(s.step_in_epoch);
@@ -156,6 +158,14 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
       m.optimizer_state.push_back({fa.name(), unpack(fa.data(), "optimizer " + fa.name(), source)});
       if (m.optimizer_state.back().values.size() != m.params.size()) {
         throw fail("optimizer state '" + fa.name() + "' does not match the parameters' size");
+      }
+    }
+    for (int r = 0; r < pm.error_feedback_size(); ++r) {
+      m.error_feedback.push_back(unpack(
+          pm.error_feedback(r), "error-feedback residual of rank " + std::to_string(r), source));
+      if (m.error_feedback.back().size() != m.params.size()) {
+        throw fail("the error-feedback residual of rank " + std::to_string(r) +
+                   " does not match the parameters' size");
       }
     }
     models.push_back(std::move(m));

@@ -44,7 +44,9 @@ int run_app(int argc, char** argv) {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
     if (options.command == Command::kExport) return run_export(options);
     if (options.command == Command::kPlot) return run_plot(options);
-    comm::MpiRuntime mpi(&argc, &argv);
+    const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
+    comm::MpiRuntime mpi(
+        &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
     switch (options.command) {
       case Command::kBenchAllreduce:
         return run_bench_allreduce(options);

@@ -8,6 +8,7 @@
 
 #include "cli/model_registry.h"
 #include "cli/option_parts.h"
+#include "comm/gradient_compression.h"
 #include "core/errors.h"
 #include "data/fashion_mnist.h"
 
@@ -95,6 +96,18 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")(
       "allreduce", po::value(&o.allreduce)->default_value("ring"),
       "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")(
+      "overlap", po::value(&o.overlap)->default_value("on"),
+      "on: a communication thread sums each gradient bucket while backward goes on | off: "
+      "after backward (same result)")(
+      "bucket-mb", po::value(&o.bucket_mb)->default_value("auto"),
+      "gradient bucket size in MiB (> 0), cut at layer boundaries; auto: the first 1 MiB, the "
+      "others a quarter of the model within [1, 25] MiB")(
+      "grad-compression", po::value(&t.grad_compression)->default_value("none"),
+      "none | fp16 | bf16: gradients travel as 16-bit values, summed in float32")(
+      "error-feedback", po::bool_switch(&t.error_feedback),
+      "with --grad-compression: add what rounding dropped to the next step's gradient")(
+      "timeline", po::value(&t.timeline_path),
+      "write a Chrome trace (chrome://tracing, Perfetto) of every rank to FILE (rank 0)")(
       "checkpoint-dir", po::value(&o.checkpoint_dir),
       "write checkpoints (ckpt-<step>.pb and `latest`) into DIR")(
       "checkpoint-every-steps", po::value(&t.checkpoint_every_steps)->default_value(0),
@@ -247,6 +260,26 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
           "none or linear");
   t.linear_lr_scaling = lr_scaling == "linear";
   require(o.allreduce == "ring" || o.allreduce == "mpi", "--allreduce", o.allreduce, "ring or mpi");
+  require(o.overlap == "on" || o.overlap == "off", "--overlap", o.overlap, "on or off");
+  t.overlap = o.overlap == "on";
+  if (o.bucket_mb == "auto") {
+    t.bucket_mb = 0.0;
+  } else {
+    std::size_t used = 0;
+    double mb = 0.0;
+    try {
+      mb = std::stod(o.bucket_mb, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    require(used == o.bucket_mb.size() && mb > 0.0 && mb <= 1024.0, "--bucket-mb", o.bucket_mb,
+            "auto or a number of MiB in (0, 1024]");
+    t.bucket_mb = mb;
+  }
+  comm::parse_compression(t.grad_compression);  // throws ConfigError naming the option
+  if (t.error_feedback && t.grad_compression == "none") {
+    throw ConfigError("--error-feedback: needs --grad-compression fp16 or bf16");
+  }
   if (progress == "auto") {
     t.progress = train::ProgressMode::kAuto;
   } else if (progress == "always") {

@@ -33,6 +33,9 @@ struct CliOptions {
   data::DataOptions data_format;  // --num-classes, --label-column, HDF5 options (path unused)
   int threads = 1;
   std::string allreduce = "ring";
+  // As given, parsed into train.overlap and train.bucket_mb by validation.
+  std::string overlap = "on";
+  std::string bucket_mb = "auto";
   // Checkpoints (train).
   std::string checkpoint_dir;
   int keep = 3;

@@ -8,6 +8,7 @@
 #include "ckpt/checkpoint_files.h"
 #include "cli/commands.h"
 #include "cli/model_registry.h"
+#include "comm/fault_injection.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "data/data_source.h"
 #include "nn/model_config.h"
@@ -37,11 +38,12 @@ std::string banner(const CliOptions& o, const train::TrainConfig& config, const 
                 "dtrain: model %s (task %s, %zu parameters%s), %s: %zu train / %zu val / %zu "
                 "test\n"
                 "dtrain: %d rank(s) x %d BLAS thread(s), global batch %d (%d-%d per rank), "
-                "%s lr %g, %s allreduce",
+                "%s lr %g, %s allreduce, overlap %s, gradients %s%s",
                 config.model_spec.name.c_str(), task.kind().c_str(), params, parts.c_str(),
                 data.description.c_str(), data.train.size(), data.val.size(), data.test.size(), p,
                 o.threads, b, b / p, (b + p - 1) / p, config.optimizer.kind.c_str(),
-                static_cast<double>(config.lr), o.allreduce.c_str());
+                static_cast<double>(config.lr), o.allreduce.c_str(), o.overlap.c_str(),
+                config.grad_compression.c_str(), config.error_feedback ? " + error feedback" : "");
   return line;
 }
 
@@ -121,7 +123,10 @@ int run_train(const CliOptions& o) {
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
-  comm::MpiCommunicator comm(o.allreduce);
+  comm::MpiCommunicator mpi_comm(o.allreduce);
+  std::optional<comm::FaultInjectingCommunicator> faulty;
+  if (const auto plan = comm::fault_plan_from_environment()) faulty.emplace(mpi_comm, *plan);
+  comm::Communicator& comm = faulty ? static_cast<comm::Communicator&>(*faulty) : mpi_comm;
   tensor::set_blas_threads(o.threads);
 
   std::unique_ptr<train::Task> task;

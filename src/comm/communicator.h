@@ -28,6 +28,9 @@ class Communicator {
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
   // Every rank's value, indexed by rank.
   virtual std::vector<std::uint64_t> allgather(std::uint64_t value) = 0;
+  // Every rank's `mine` (the same length on every rank) concatenated in rank order into
+  // `all` (size() * mine.size() values): how 16-bit compressed gradients travel.
+  virtual void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) = 0;
   virtual void barrier() = 0;
   // Ends every rank of the job with this exit code; never returns.
   [[noreturn]] virtual void abort(int exit_code) = 0;

@@ -1,5 +1,6 @@
 #include "comm/self_communicator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -37,6 +38,15 @@ void SelfCommunicator::broadcast(std::span<std::byte> /*data*/, int root) {
 
 std::vector<std::uint64_t> SelfCommunicator::allgather(std::uint64_t value) {
   return {value};
+}
+
+void SelfCommunicator::allgather(std::span<const std::uint16_t> mine,
+                                 std::span<std::uint16_t> all) {
+  if (all.size() != mine.size()) {
+    throw CommError("allgather of " + std::to_string(mine.size()) + " values into " +
+                    std::to_string(all.size()) + " (1 rank: expected the same length)");
+  }
+  std::copy(mine.begin(), mine.end(), all.begin());
 }
 
 void SelfCommunicator::barrier() {}

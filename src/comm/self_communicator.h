@@ -17,6 +17,7 @@ class SelfCommunicator final : public Communicator {
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::span<std::byte> data, int root) override;
   std::vector<std::uint64_t> allgather(std::uint64_t value) override;
+  void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override;
   // Flushes stdout/stderr (C and C++ streams) and exits without running destructors,
   // matching what MPI_Abort does to a multi-rank job.

@@ -22,7 +22,9 @@ void Sequential::build() {
     }
   }
   Shape shape = input_shape_;
+  std::vector<std::size_t> first_slot;  // per layer; one past the end closes the last layer
   for (auto& layer : layers_) {
+    first_slot.push_back(arena_.slots().size());
     shape = layer->setup(shape, arena_);
     if (shape.numel() == 0) {
       throw ModelError("layer '" + layer->name() + "' (" + layer->type() +
@@ -32,6 +34,17 @@ void Sequential::build() {
   }
   output_shape_ = shape;
   arena_.finalize();
+  first_slot.push_back(arena_.slots().size());
+  const auto& slots = arena_.slots();
+  auto offset_of = [&](std::size_t slot) {
+    return slot < slots.size() ? slots[slot].offset : arena_.arena_size();
+  };
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const bool has_params = first_slot[i + 1] > first_slot[i];
+    layer_params_.push_back(
+        has_params ? LayerParamRange{offset_of(first_slot[i]), offset_of(first_slot[i + 1])}
+                   : LayerParamRange{});
+  }
   outputs_.resize(layers_.size());
   grads_.resize(layers_.size());
   built_ = true;
@@ -51,19 +64,27 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   }
   const Tensor* in = &x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    TimelineSpan span(timeline_, Timeline::kMain, "forward " + name_ + "." + layers_[i]->name(),
+                      "forward");
     layers_[i]->forward(*in, outputs_[i], ctx);
     in = &outputs_[i];
   }
   return outputs_.back();
 }
 
-void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_grad) {
+void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_grad,
+                          const ParamGradsFinal* grads_final) {
   const std::size_t n = layers_.size();
   const Tensor* dy = &dloss;
   for (std::size_t i = n; i-- > 0;) {
     const Tensor& in = i == 0 ? x : outputs_[i - 1];
     Tensor* dx = i == 0 ? (need_input_grad ? &input_grad_ : nullptr) : &grads_[i - 1];
-    layers_[i]->backward(in, outputs_[i], *dy, dx);
+    {
+      TimelineSpan span(timeline_, Timeline::kMain, "backward " + name_ + "." + layers_[i]->name(),
+                        "backward");
+      layers_[i]->backward(in, outputs_[i], *dy, dx);
+    }
+    if (grads_final && *grads_final) (*grads_final)(i);
     if (i > 0) dy = &grads_[i - 1];
   }
 }

@@ -2,13 +2,27 @@
 // A stack of layers over one ParamArena. Activation and gradient buffers are kept between
 // steps and only grow, so a training step allocates nothing after the first one.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/timeline.h"
 #include "nn/layer.h"
 
 namespace dtrain::nn {
+
+// Called during backward with a layer's index once that layer's parameter gradients are
+// final for the step (the layer has added its last contribution): what lets gradient
+// communication start while backward goes on with the layers below.
+using ParamGradsFinal = std::function<void(std::size_t layer)>;
+
+// Floats [begin, end) of the arena that hold one layer's parameters (padding after its last
+// slot included, so consecutive layers' ranges touch). Empty for layers without parameters.
+struct LayerParamRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
 
 class Sequential {
  public:
@@ -29,7 +43,10 @@ class Sequential {
   // Back-propagates dloss (gradient w.r.t. the last output) through the batch last seen by
   // forward(), adding into the arena's gradients. With need_input_grad the gradient w.r.t.
   // x is kept in input_grad() (a GAN's generator needs the discriminator's).
-  void backward(const Tensor& x, const Tensor& dloss, bool need_input_grad = false);
+  // grads_final (may be null) hears of every layer, last to first, right after its backward:
+  // pass it only to the backward pass that completes the step's parameter gradients.
+  void backward(const Tensor& x, const Tensor& dloss, bool need_input_grad = false,
+                const ParamGradsFinal* grads_final = nullptr);
   const Tensor& input_grad() const { return input_grad_; }
 
   ParamArena& arena() { return arena_; }
@@ -39,6 +56,9 @@ class Sequential {
   const Shape& output_shape() const { return output_shape_; }
   std::size_t num_layers() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
+  const LayerParamRange& layer_params(std::size_t i) const { return layer_params_.at(i); }
+  // Forward and backward of every layer become spans on this timeline (null: none).
+  void set_timeline(Timeline* timeline) { timeline_ = timeline; }
   const Shape& layer_output_shape(std::size_t i) const { return layer_output_shapes_[i]; }
   double forward_flops_per_sample() const;
   // One line per layer: name, type, output shape, parameter count.
@@ -49,6 +69,8 @@ class Sequential {
   Shape input_shape_;
   Shape output_shape_;
   std::vector<Shape> layer_output_shapes_;
+  std::vector<LayerParamRange> layer_params_;
+  Timeline* timeline_ = nullptr;
   std::vector<std::unique_ptr<Layer>> layers_;
   ParamArena arena_;
   std::vector<Tensor> outputs_;  // outputs_[i]: output of layer i

@@ -27,12 +27,12 @@ class ClassifyTask final : public Task {
   bool needs_labels() const override { return true; }
   std::size_t num_sums() const override { return 3; }  // loss, correct, examples
 
-  void train_step(const StepBatch& b, std::span<double> sums, const UpdateFn& update) override {
+  void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     model_.arena().zero_grads();
     const auto& logits = model_.forward(b.x, {.training = true, .noise_seed = b.rank_seed});
     const auto stats = nn::softmax_cross_entropy(logits, b.labels, b.normalizer, &dlogits_);
-    model_.backward(b.x, dlogits_);
-    update(0, stats.loss_sum);
+    model_.backward(b.x, dlogits_, false, updates.grads_final(0));
+    updates.update(0, stats.loss_sum);
     sums[0] += stats.loss_sum;
     sums[1] += static_cast<double>(stats.correct);
     sums[2] += static_cast<double>(b.labels.size());

@@ -102,7 +102,7 @@ class GanTask final : public Task {
   const tensor::Shape& example_shape() const override { return d_.input_shape(); }
   std::size_t num_sums() const override { return 3; }  // d_loss, g_loss, examples
 
-  void train_step(const StepBatch& b, std::span<double> sums, const UpdateFn& update) override {
+  void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     const std::size_t n = b.x.shape()[0];
     const nn::ForwardContext ctx{.training = true, .noise_seed = b.rank_seed};
     z_.resize(g_.input_shape().with_batch(n));
@@ -114,15 +114,16 @@ class GanTask final : public Task {
     double d_loss = nn::bce_with_logits(d_.forward(real, ctx), 1.0f, b.normalizer, &dlogits_);
     d_.backward(real, dlogits_);
     d_loss += nn::bce_with_logits(d_.forward(fake, ctx), 0.0f, b.normalizer, &dlogits_);
-    d_.backward(fake, dlogits_);
-    update(kDiscriminator, d_loss);
+    // D's gradients are final after its second backward pass, the one that reports them.
+    d_.backward(fake, dlogits_, false, updates.grads_final(kDiscriminator));
+    updates.update(kDiscriminator, d_loss);
     // G step through the updated D. D's parameter gradients collect junk here; the next D
     // step zeroes them before use.
     g_.arena().zero_grads();
     const double g_loss = nn::bce_with_logits(d_.forward(fake, ctx), 1.0f, b.normalizer, &dlogits_);
     d_.backward(fake, dlogits_, /*need_input_grad=*/true);
-    g_.backward(z_, d_.input_grad());
-    update(kGenerator, g_loss);
+    g_.backward(z_, d_.input_grad(), false, updates.grads_final(kGenerator));
+    updates.update(kGenerator, g_loss);
     sums[0] += d_loss;
     sums[1] += g_loss;
     sums[2] += static_cast<double>(n);

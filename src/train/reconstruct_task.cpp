@@ -30,15 +30,15 @@ class ReconstructTask final : public Task {
   const tensor::Shape& example_shape() const override { return model_.input_shape(); }
   std::size_t num_sums() const override { return 2; }  // squared error, examples
 
-  void train_step(const StepBatch& b, std::span<double> sums, const UpdateFn& update) override {
+  void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     model_.arena().zero_grads();
     const auto& y = model_.forward(b.x, {.training = true, .noise_seed = b.rank_seed});
     // The gradient of the mean over global batch x pixels of (y - x)^2 is
     // 2 (y - x) / (B * pixels); mse() divides (y - x) by its normalizer.
     const double pixels = static_cast<double>(model_.input_shape().numel());
     const double sq = nn::mse(y, {b.x.data(), b.x.numel()}, b.normalizer * pixels / 2.0, &dy_);
-    model_.backward(b.x, dy_);
-    update(0, sq);
+    model_.backward(b.x, dy_, false, updates.grads_final(0));
+    updates.update(0, sq);
     sums[0] += sq;
     sums[1] += static_cast<double>(b.x.shape()[0]);
   }

@@ -18,8 +18,8 @@ class OwningTask final : public Task {
   const tensor::Shape& example_shape() const override { return inner_->example_shape(); }
   bool needs_labels() const override { return inner_->needs_labels(); }
   std::size_t num_sums() const override { return inner_->num_sums(); }
-  void train_step(const StepBatch& b, std::span<double> sums, const UpdateFn& update) override {
-    inner_->train_step(b, sums, update);
+  void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
+    inner_->train_step(b, sums, updates);
   }
   Report epoch_report(std::span<const double> sums, const data::Dataset& val,
                       comm::Communicator& comm, int eval_batch) override {

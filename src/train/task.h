@@ -60,13 +60,21 @@ struct TaskModel {
   nn::Sequential* model;
 };
 
+// The Trainer's part of a step, for model i (models() order).
+class ModelUpdates {
+ public:
+  virtual ~ModelUpdates() = default;
+  // Pass to the backward pass that completes model i's parameter gradients for the step
+  // (and to no other): it hears of each layer whose gradients are final, so their buckets
+  // start reducing over ranks while backward goes on. Null when nothing listens.
+  virtual const nn::ParamGradsFinal* grads_final(std::size_t model_index) = 0;
+  // Once model i's local gradients are complete: wait for their sum over ranks, check them
+  // (and this rank's loss) are finite, apply the optimizer. Collective.
+  virtual void update(std::size_t model_index, double local_loss) = 0;
+};
+
 class Task {
  public:
-  // The Trainer's part of a step for model i, once its local gradients are complete:
-  // average them over ranks, check them (and this rank's loss) are finite, apply the
-  // optimizer. Collective.
-  using UpdateFn = std::function<void(std::size_t model_index, double local_loss)>;
-
   virtual ~Task() = default;
   virtual std::string kind() const = 0;
   const std::vector<TaskModel>& models() const { return models_; }
@@ -75,10 +83,11 @@ class Task {
   virtual bool needs_labels() const { return false; }
   // Length of the per-epoch running sums train_step adds to (reduced over ranks).
   virtual std::size_t num_sums() const = 0;
-  // Zeroes gradients, runs forward/backward and calls update once per model, in an order
-  // that is the same on every rank.
+  // Zeroes gradients, runs forward/backward (the last backward of each model with
+  // updates.grads_final) and calls updates.update once per model, in an order that is the
+  // same on every rank.
   virtual void train_step(const StepBatch& batch, std::span<double> sums,
-                          const UpdateFn& update) = 0;
+                          ModelUpdates& updates) = 0;
   // The epoch's figures from the reduced sums, plus validation on `val`. Collective.
   virtual Report epoch_report(std::span<const double> sums, const data::Dataset& val,
                               comm::Communicator& comm, int eval_batch) = 0;

@@ -30,6 +30,15 @@ struct TrainConfig {
   bool stop_on_signals = false;
   std::string output_dir;      // rank 0 writes the task's images here at epoch ends (empty: none)
   int image_scale = 0;         // --image-scale: pixels per image pixel in grids (0: automatic)
+  // Gradient communication (comm/gradient_synchronizer.h): reduce buckets on a
+  // communication thread while backward runs; bucket size in MiB (<= 0: auto); 16-bit
+  // gradients on the wire ("none", "fp16", "bf16") with optional error feedback.
+  bool overlap = true;
+  double bucket_mb = 0.0;
+  std::string grad_compression = "none";
+  bool error_feedback = false;
+  // --timeline: rank 0 writes every rank's Chrome trace here at the end (empty: none).
+  std::string timeline_path;
   nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
   // Takes model_spec.defaults (the model's own recipe) where the command line left the
   // choice open: the learning rate unless --lr was given; Adam's beta1.

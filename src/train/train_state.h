@@ -19,6 +19,8 @@ struct ModelState {
   std::vector<float> params;  // the whole arena
   std::int64_t optimizer_steps = 0;
   std::vector<optim::StateArray> optimizer_state;
+  // --error-feedback residuals, one whole arena per rank (rank order); empty without it.
+  std::vector<std::vector<float>> error_feedback;
 };
 
 struct TrainState {
@@ -32,6 +34,7 @@ struct TrainState {
   optim::OptimizerConfig optimizer;  // kind and hyper-parameters, the same for every model
   std::int64_t optimizer_steps = 0;
   std::vector<optim::StateArray> optimizer_state;
+  std::vector<std::vector<float>> error_feedback;
   std::vector<ModelState> other_models;  // a GAN's discriminator
   int epoch = 1;                         // epoch in progress, from 1
   std::int64_t step_in_epoch = 0;  // steps of `epoch` done; == steps per epoch: epoch complete
@@ -54,7 +57,8 @@ struct TrainState {
 
   // Every network in checkpoint order (nn::build_networks'), as copies.
   std::vector<ModelState> models() const {
-    std::vector<ModelState> all{{role, slots, params, optimizer_steps, optimizer_state}};
+    std::vector<ModelState> all{
+        {role, slots, params, optimizer_steps, optimizer_state, error_feedback}};
     all.insert(all.end(), other_models.begin(), other_models.end());
     return all;
   }
@@ -65,6 +69,7 @@ struct TrainState {
     params = std::move(first.params);
     optimizer_steps = first.optimizer_steps;
     optimizer_state = std::move(first.optimizer_state);
+    error_feedback = std::move(first.error_feedback);
     other_models.assign(std::make_move_iterator(all.begin() + 1),
                         std::make_move_iterator(all.end()));
   }

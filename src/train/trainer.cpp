@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 
 #include "core/errors.h"
 #include "core/hash.h"
@@ -21,6 +22,8 @@ std::uint64_t TrainConfig::fingerprint() const {
   f.add(warmup_epochs).add(seed).add(max_steps).add(eval_batch);
   f.add(optimizer.kind).add(optimizer.momentum).add(optimizer.beta1).add(optimizer.beta2);
   f.add(optimizer.epsilon);
+  // Not overlap: it changes when buckets are reduced, never what they sum to.
+  f.add(bucket_mb).add(grad_compression).add(error_feedback);
   return f.value();
 }
 
@@ -34,6 +37,29 @@ namespace {
 
 // Separates the GAN's per-step noise stream from the per-rank dropout streams.
 constexpr std::uint64_t kStepStream = 0x6e6f697365ULL;  // "noise"
+
+std::unique_ptr<comm::CommThread> comm_thread_for(const comm::Communicator& comm,
+                                                  const TrainConfig& config) {
+  if (!config.overlap || comm.size() == 1) return nullptr;
+  return std::make_unique<comm::CommThread>();
+}
+
+comm::SyncOptions sync_options(const TrainConfig& config, Timeline* timeline) {
+  return {.bucket_mb = config.bucket_mb,
+          .compression = comm::parse_compression(config.grad_compression),
+          .error_feedback = config.error_feedback,
+          .timeline = timeline};
+}
+
+// The layers' parameter ranges in the form the bucket planner takes.
+std::vector<comm::LayerParams> layer_params(const nn::Sequential& model) {
+  std::vector<comm::LayerParams> layers;
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const auto& r = model.layer_params(i);
+    layers.push_back({i, r.begin, r.end});
+  }
+  return layers;
+}
 
 }  // namespace
 
@@ -66,14 +92,20 @@ Trainer::Trainer(comm::Communicator& comm, Task& task, const data::DataSplits& d
 Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
                  const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
                  const TrainState* resume)
-    : comm_(comm),
+    : comm_thread_(comm_thread_for(comm, config)),
+      threaded_comm_(comm_thread_
+                         ? std::make_unique<comm::ThreadedCommunicator>(comm, *comm_thread_)
+                         : nullptr),
+      comm_(threaded_comm_ ? static_cast<comm::Communicator&>(*threaded_comm_) : comm),
+      reduce_comm_(comm),
       owned_task_(std::move(owned)),
       task_(owned_task_ ? *owned_task_ : *task),
       data_(data),
       config_(config),
       sampler_(data.train.size(), static_cast<std::size_t>(config.global_batch), comm.rank(),
                comm.size(), config.seed),
-      synchronizer_(comm),
+      timeline_(config.timeline_path.empty() ? nullptr : std::make_unique<Timeline>()),
+      synchronizer_(reduce_comm_, comm_thread_.get(), sync_options(config, timeline_.get())),
       schedule_(config.lr, config.linear_lr_scaling, config.global_batch,
                 static_cast<std::int64_t>(config.warmup_epochs *
                                           static_cast<double>(sampler_.steps_per_epoch()))),
@@ -83,6 +115,7 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
                         config.max_steps},
                 config.global_batch),
       store_(store),
+      updates_(*this),
       epoch_sums_(task_.num_sums(), 0.0) {
   if (task_.needs_labels() && data.train.num_classes == 0) {
     throw ConfigError("model '" + config.model_name +
@@ -94,6 +127,11 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
         comm_, m.model->arena().layout_fingerprint(),
         m.role == "model" ? std::string("parameter layout") : "parameter layout of the " + m.role);
     optimizers_.push_back(optim::make_optimizer(config.optimizer, m.model->arena().arena_size()));
+    const auto layers = layer_params(*m.model);
+    const std::size_t index = synchronizer_.add_model(m.model->arena().grads(), layers);
+    updates_.hooks.push_back(
+        [this, index](std::size_t layer) { synchronizer_.layer_final(index, layer); });
+    m.model->set_timeline(timeline_.get());
   }
   require_same_on_all_ranks(comm_, config_.fingerprint(), "run configuration");
   if (resume) {
@@ -110,7 +148,17 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
   for (const auto& m : models) comm_.broadcast(m.model->arena().params(), 0);
   batch_x_.resize(task_.example_shape().with_batch(sampler_.local_batch()));
   if (task_.needs_labels()) batch_y_.resize(sampler_.local_batch());
-  update_ = [this](std::size_t i, double local_loss) { update(i, local_loss); };
+}
+
+Trainer::~Trainer() {
+  for (const auto& m : task_.models()) m.model->set_timeline(nullptr);
+  // The thread's jobs point into the synchronizer and the models' gradients: end it first.
+  threaded_comm_.reset();
+  comm_thread_.reset();
+}
+
+const nn::ParamGradsFinal* Trainer::StepUpdates::grads_final(std::size_t i) {
+  return trainer_.synchronizer_.overlapping() ? &hooks.at(i) : nullptr;
 }
 
 void Trainer::restore(const TrainState& state) {
@@ -164,6 +212,7 @@ void Trainer::restore(const TrainState& state) {
       arrays[i].values = saved.optimizer_state[i].values;
     }
   }
+  restore_residuals(state);
   global_step_ = state.global_step;
   last_saved_step_ = state.global_step;
   const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
@@ -196,10 +245,47 @@ bool Trainer::agree_on_stop() {
   return comm_.allreduce_max(stop_requested() ? 1 : 0) != 0;
 }
 
+std::vector<std::vector<float>> Trainer::gather_residuals(std::size_t model) {
+  const auto mine = synchronizer_.residual(model);
+  if (mine.empty()) return {};
+  // One broadcast per rank: simple, and a checkpoint is rare next to the steps between.
+  std::vector<std::vector<float>> all;
+  std::vector<float> buffer(mine.size());
+  for (int r = 0; r < comm_.size(); ++r) {
+    if (r == comm_.rank()) std::copy(mine.begin(), mine.end(), buffer.begin());
+    comm_.broadcast(std::span<float>(buffer), r);
+    if (comm_.rank() == 0) all.push_back(buffer);
+  }
+  return all;
+}
+
+void Trainer::restore_residuals(const TrainState& state) {
+  const auto saved_models = state.models();
+  for (std::size_t m = 0; m < saved_models.size(); ++m) {
+    auto residual = synchronizer_.residual(m);
+    if (residual.empty()) continue;
+    std::fill(residual.begin(), residual.end(), 0.0f);
+    const auto& saved = saved_models[m].error_feedback;
+    if (saved.size() == static_cast<std::size_t>(comm_.size())) {
+      const auto& mine = saved[static_cast<std::size_t>(comm_.rank())];
+      std::copy(mine.begin(), mine.end(), residual.begin());
+    } else if (!saved.empty() && comm_.rank() == 0 && config_.log_epochs) {
+      // Each residual is one rank's own rounding error: it has no place on other ranks.
+      progress_.message(
+          "error feedback restarts from zero: the checkpoint holds the residuals "
+          "of " +
+          std::to_string(saved.size()) + " rank(s), this run has " + std::to_string(comm_.size()));
+    }
+  }
+}
+
 void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result) {
   if (!store_) return;
+  TimelineSpan span(timeline_.get(), Timeline::kMain, "checkpoint", "checkpoint");
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
+  std::vector<std::vector<std::vector<float>>> residuals;
+  for (std::size_t m = 0; m < task_.models().size(); ++m) residuals.push_back(gather_residuals(m));
   std::string written;
   rank0_then_agree(
       comm_,
@@ -220,6 +306,7 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
           saved.params.assign(params.begin(), params.end());
           saved.optimizer_steps = optimizers_[m]->steps();
           saved.optimizer_state = optimizers_[m]->state();
+          saved.error_feedback = std::move(residuals[m]);
           saved_models.push_back(std::move(saved));
         }
         state.set_models(std::move(saved_models));
@@ -270,9 +357,16 @@ void Trainer::check_finite(std::span<const float> grads, double local_loss,
 }
 
 void Trainer::train_step(std::size_t step_in_epoch) {
-  const auto indices = sampler_.local_indices(step_in_epoch);
-  data::gather_images(data_.train, indices, batch_x_.data());
-  if (task_.needs_labels()) data::gather_labels(data_.train, indices, batch_y_.data());
+  synchronizer_.set_step(global_step_ + 1);
+  TimelineSpan step_span(
+      timeline_.get(), Timeline::kMain, "step", "step",
+      timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
+  {
+    TimelineSpan span(timeline_.get(), Timeline::kMain, "data", "data");
+    const auto indices = sampler_.local_indices(step_in_epoch);
+    data::gather_images(data_.train, indices, batch_x_.data());
+    if (task_.needs_labels()) data::gather_labels(data_.train, indices, batch_y_.data());
+  }
   const auto step = static_cast<std::uint64_t>(global_step_);
   const StepBatch batch{
       .x = batch_x_,
@@ -281,14 +375,18 @@ void Trainer::train_step(std::size_t step_in_epoch) {
       .step_seed = derive_seed(config_.seed, step, kStepStream),
       .rank_seed = derive_seed(config_.seed, step, static_cast<std::uint64_t>(comm_.rank())),
       .normalizer = static_cast<double>(config_.global_batch)};
-  task_.train_step(batch, epoch_sums_, update_);
+  task_.train_step(batch, epoch_sums_, updates_);
   ++global_step_;
 }
 
 void Trainer::update(std::size_t i, double local_loss) {
   const auto& m = task_.models()[i];
   auto& arena = m.model->arena();
-  synchronizer_.synchronize(arena.grads());
+  synchronizer_.finish(i);
+  TimelineSpan span(
+      timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer",
+      timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) + ",\"model\":" + std::to_string(i)
+                : std::string());
   check_finite(arena.grads(), local_loss, m.role);
   optimizers_[i]->step(arena.params(), arena.grads(), schedule_.at(global_step_));
 }
@@ -296,7 +394,11 @@ void Trainer::update(std::size_t i, double local_loss) {
 void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result) {
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
-  const Report report = task_.epoch_report(sums, data_.val, comm_, config_.eval_batch);
+  Report report;
+  {
+    TimelineSpan span(timeline_.get(), Timeline::kMain, "evaluate", "evaluate");
+    report = task_.epoch_report(sums, data_.val, comm_, config_.eval_batch);
+  }
   EpochSummary s;
   s.epoch = epoch;
   s.step = global_step_;
@@ -310,7 +412,8 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
                       {"step", s.step},
                       {"samples_per_sec", s.samples_per_sec},
                       {"epoch_seconds", s.epoch_seconds},
-                      {"comm_seconds", s.comm_seconds}};
+                      {"comm_seconds", s.comm_seconds},
+                      {"exposed_comm_seconds", synchronizer_.exposed_seconds()}};
   line.update(report.json);
   write_metrics(line);
   write_outputs(epoch);
@@ -334,7 +437,34 @@ void Trainer::write_outputs(int epoch) {
       "--output-dir: ", "rank 0 failed to write an image");
 }
 
+void Trainer::write_timeline() {
+  if (!timeline_) return;
+  // Rank 0 gathers: every rank's part goes to it in one broadcast per rank (lengths first).
+  const std::string mine = timeline_->trace_events(comm_.rank());
+  const auto lengths = comm_.allgather(static_cast<std::uint64_t>(mine.size()));
+  std::vector<std::string> parts;
+  for (int r = 0; r < comm_.size(); ++r) {
+    std::string part = r == comm_.rank() ? mine : std::string(lengths[r], '\0');
+    comm_.broadcast(std::as_writable_bytes(std::span<char>(part.data(), part.size())), r);
+    if (comm_.rank() == 0) parts.push_back(std::move(part));
+  }
+  rank0_then_agree(
+      comm_,
+      [&] {
+        std::ofstream out(config_.timeline_path, std::ios::binary | std::ios::trunc);
+        out << Timeline::trace_file(parts);
+        out.flush();
+        if (!out) throw ConfigError("cannot write '" + config_.timeline_path + "'");
+        if (config_.log_epochs) progress_.message("timeline: " + config_.timeline_path);
+      },
+      "--timeline: ", "rank 0 failed to write the timeline");
+}
+
 TrainResult Trainer::run() {
+  if (timeline_) {
+    comm_.barrier();  // one origin for every rank's clock (one host: the same clock)
+    timeline_->set_origin(Clock::now());
+  }
   const auto run_start = Clock::now();
   TrainResult result;
   const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
@@ -346,7 +476,7 @@ TrainResult Trainer::run() {
     sampler_.start_epoch(epoch);
     std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
     progress_.start_epoch(epoch, step);
-    synchronizer_.reset_comm_seconds();
+    synchronizer_.reset_seconds();
     if (step == 0) std::fill(epoch_sums_.begin(), epoch_sums_.end(), 0.0);
     result_samples_this_epoch_ = 0;
     comm_.barrier();  // time the epoch from a common start
@@ -380,6 +510,7 @@ TrainResult Trainer::run() {
       result.checkpoint_written_at_stop = store_ != nullptr;
       result.steps = global_step_;
       result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
+      write_timeline();
       return result;
     }
     if (result_samples_this_epoch_ == 0 && step < steps) break;  // nothing ran (step limit)
@@ -399,6 +530,7 @@ TrainResult Trainer::run() {
       result.checkpoint_written_at_stop = store_ != nullptr;
       result.steps = global_step_;
       result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
+      write_timeline();
       return result;
     }
   }
@@ -406,7 +538,10 @@ TrainResult Trainer::run() {
     save_checkpoint(position_epoch, position_step, result);  // the final state, any cadence
   }
   result.steps = global_step_;
-  result.final_report = task_.final_report(data_.test, comm_, config_.eval_batch);
+  {
+    TimelineSpan span(timeline_.get(), Timeline::kMain, "evaluate test", "evaluate");
+    result.final_report = task_.final_report(data_.test, comm_, config_.eval_batch);
+  }
   result.test = result.final_report.classifier;
   result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
   nlohmann::json line{{"event", "final"},
@@ -416,6 +551,7 @@ TrainResult Trainer::run() {
   line.update(result.final_report.json);
   write_metrics(line);
   write_outputs(0);
+  write_timeline();
   return result;
 }
 

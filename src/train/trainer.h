@@ -8,10 +8,13 @@
 #include <memory>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/sampler.h"
+#include "comm/comm_thread.h"
 #include "comm/communicator.h"
 #include "comm/gradient_synchronizer.h"
+#include "comm/threaded_communicator.h"
+#include "core/timeline.h"
+#include "data/dataset.h"
+#include "data/sampler.h"
 #include "nn/sequential.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -52,12 +55,18 @@ class Trainer {
           const TrainConfig& config, CheckpointStore* store = nullptr,
           const TrainState* resume = nullptr);
 
+  // Joins the communication thread before anything its jobs use goes away.
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
   TrainResult run();
 
   // The optimizer of the task's model i (models() order).
   optim::Optimizer& optimizer(std::size_t i = 0) { return *optimizers_.at(i); }
   std::int64_t global_step() const { return global_step_; }
   std::size_t steps_per_epoch() const { return sampler_.steps_per_epoch(); }
+  comm::GradientSynchronizer& synchronizer() { return synchronizer_; }
 
  private:
   Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
@@ -76,14 +85,37 @@ class Trainer {
   // so a failed write stops every rank.
   void write_outputs(int epoch);
   void write_metrics(const nlohmann::json& line);
+  // Every rank's residuals to rank 0 (collective), for a checkpoint; rank 0's in rank order.
+  std::vector<std::vector<float>> gather_residuals(std::size_t model);
+  void restore_residuals(const TrainState& state);
+  // Collective: rank 0 writes every rank's events to config_.timeline_path.
+  void write_timeline();
 
+  // The Trainer's side of a step as the task sees it (task.h).
+  class StepUpdates final : public ModelUpdates {
+   public:
+    explicit StepUpdates(Trainer& trainer) : trainer_(trainer) {}
+    const nn::ParamGradsFinal* grads_final(std::size_t i) override;
+    void update(std::size_t i, double local_loss) override { trainer_.update(i, local_loss); }
+    std::vector<nn::ParamGradsFinal> hooks;  // one per model
+
+   private:
+    Trainer& trainer_;
+  };
+
+  // --overlap on with more than one rank: the communication thread, and every collective
+  // of the trainer routed through it, so it is the only thread that calls MPI while training.
+  std::unique_ptr<comm::CommThread> comm_thread_;
+  std::unique_ptr<comm::ThreadedCommunicator> threaded_comm_;
   comm::Communicator& comm_;
+  comm::Communicator& reduce_comm_;   // what the synchronizer reduces with (on the thread)
   std::unique_ptr<Task> owned_task_;  // the single-network constructor's
   Task& task_;
   const data::DataSplits& data_;
   TrainConfig config_;
   std::vector<std::unique_ptr<optim::Optimizer>> optimizers_;  // one per task model
   data::ShardedSampler sampler_;
+  std::unique_ptr<Timeline> timeline_;  // --timeline
   comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
   MetricsWriter metrics_;
@@ -96,7 +128,7 @@ class Trainer {
   int start_epoch_ = 1;
   std::int64_t start_step_ = 0;  // within start_epoch_
   std::int64_t last_saved_step_ = -1;
-  Task::UpdateFn update_;
+  StepUpdates updates_;
   std::vector<std::string> metrics_lines_;  // rank 0: every line written, for checkpoints
   // The task's running sums of the current epoch on this rank.
   std::vector<double> epoch_sums_;

@@ -89,6 +89,21 @@ std::vector<std::uint64_t> InProcessCommunicator::allgather(std::uint64_t value)
   return values;
 }
 
+void InProcessCommunicator::allgather(std::span<const std::uint16_t> mine,
+                                      std::span<std::uint16_t> all) {
+  const auto parts = network_.exchange(rank_, std::as_bytes(mine));
+  if (all.size() != mine.size() * parts.size()) {
+    throw CommError("allgather(16-bit): output holds " + std::to_string(all.size()) + " values");
+  }
+  auto out = std::as_writable_bytes(all);
+  for (std::size_t r = 0; r < parts.size(); ++r) {
+    if (parts[r].size() != mine.size_bytes()) {
+      throw CommError("allgather(16-bit): ranks passed different lengths");
+    }
+    std::copy(parts[r].begin(), parts[r].end(), out.begin() + r * mine.size_bytes());
+  }
+}
+
 void InProcessCommunicator::barrier() {
   network_.exchange(rank_, {});
 }

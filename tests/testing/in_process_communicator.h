@@ -38,6 +38,7 @@ class InProcessCommunicator final : public comm::Communicator {
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::span<std::byte> data, int root) override;
   std::vector<std::uint64_t> allgather(std::uint64_t value) override;
+  void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override;
   // Shuts the network down (other ranks' waits fail) and throws InProcessAbort: the test
   // sees the exit code without the process ending.

@@ -25,6 +25,46 @@ nn::ModelConfig small_cnn() {
            {.type = "dense", .units = 10}}};
 }
 
+nn::ModelConfig small_gan() {
+  nn::ModelConfig g{"g",
+                    1,
+                    1,
+                    8,
+                    {{.type = "flatten"},
+                     {.type = "dense", .units = 24},
+                     {.type = "leaky_relu", .alpha = 0.2f},
+                     {.type = "dense", .units = 784},
+                     {.type = "tanh"},
+                     {.type = "reshape", .shape = {28, 28, 1}}}};
+  nn::ModelConfig d{"d",
+                    28,
+                    28,
+                    1,
+                    {{.type = "flatten"},
+                     {.type = "dense", .units = 24},
+                     {.type = "leaky_relu", .alpha = 0.2f},
+                     {.type = "dense", .units = 1}}};
+  nn::ModelConfig c;
+  c.name = "small_gan";
+  c.task = "gan";
+  c.image_range = nn::ImageRange::kMinusOneToOne;  // as the built-in gan
+  c.defaults = {.lr = 2e-4f, .adam_beta1 = 0.5f};
+  c.noise_dim = 8;
+  c.generator = {g};
+  c.discriminator = {d};
+  return c;
+}
+
+nn::ModelConfig small_lstm() {
+  return {"small_lstm",
+          28,
+          28,
+          1,
+          {{.type = "reshape", .shape = {28, 28}},
+           {.type = "lstm", .units = 8},
+           {.type = "dense", .units = 10}}};
+}
+
 double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
   double diff = 0.0, norm = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -12,6 +12,11 @@ namespace dtrain::testing {
 // conv2d 4 3x3 stride 2, relu, maxpool 2, flatten, dense 16, relu, dense 10 on 28x28x1.
 nn::ModelConfig small_cnn();
 
+// A small GAN (dense generator from 8 noise values, dense discriminator; tanh images) and a
+// small LSTM classifier (28 steps of 28 pixels, 8 units), like the built-in gan and lstm.
+nn::ModelConfig small_gan();
+nn::ModelConfig small_lstm();
+
 // Synthetic 28x28 splits: 480 train, 60 val, 120 test (built once).
 const data::DataSplits& small_splits();
 

@@ -114,6 +114,21 @@ std::vector<std::uint64_t> MpiCommunicator::allgather(std::uint64_t value) {
   return values;
 }
 
+void MpiCommunicator::allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) {
+  if (all.size() != mine.size() * static_cast<std::size_t>(size_)) {
+    throw CommError("allgather of " + std::to_string(mine.size()) + " values into " +
+                    std::to_string(all.size()) + " (expected " + std::to_string(size_) +
+                    " times as many)");
+  }
+  if (mine.size() > static_cast<std::size_t>(INT_MAX)) {
+    throw CommError("allgather of " + std::to_string(mine.size()) +
+                    " values exceeds INT_MAX; use smaller gradient buckets");
+  }
+  const int n = static_cast<int>(mine.size());
+  check_mpi(MPI_Allgather(mine.data(), n, MPI_UINT16_T, all.data(), n, MPI_UINT16_T, impl_->comm),
+            "MPI_Allgather (16-bit)");
+}
+
 void MpiCommunicator::barrier() {
   check_mpi(MPI_Barrier(impl_->comm), "MPI_Barrier");
 }

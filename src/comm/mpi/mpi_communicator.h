@@ -33,6 +33,7 @@ class MpiCommunicator final : public Communicator {
   void broadcast(std::span<float> data, int root) override;
   void broadcast(std::span<std::byte> data, int root) override;
   std::vector<std::uint64_t> allgather(std::uint64_t value) override;
+  void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override;
   // Flushes stdout/stderr, then MPI_Abort on MPI_COMM_WORLD: every rank of the job ends.
   [[noreturn]] void abort(int exit_code) override;

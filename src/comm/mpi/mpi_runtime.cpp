@@ -7,17 +7,52 @@
 
 namespace dtrain::comm {
 
-MpiRuntime::MpiRuntime(int* argc, char*** argv) {
+namespace {
+
+const char* level_name(int level) {
+  if (level == MPI_THREAD_SINGLE) return "MPI_THREAD_SINGLE";
+  if (level == MPI_THREAD_FUNNELED) return "MPI_THREAD_FUNNELED";
+  if (level == MPI_THREAD_SERIALIZED) return "MPI_THREAD_SERIALIZED";
+  if (level == MPI_THREAD_MULTIPLE) return "MPI_THREAD_MULTIPLE";
+  return "an unknown thread level";
+}
+
+std::string too_low(int provided, int wanted) {
+  return std::string("the MPI library provides ") + level_name(provided) + ", dtrain needs " +
+         level_name(wanted) +
+         " (its communication thread calls MPI while the main thread computes); use an MPI "
+         "built with thread support, or --overlap off";
+}
+
+}  // namespace
+
+MpiRuntime::MpiRuntime(int* argc, char*** argv, ThreadLevel needed) {
+  const int wanted =
+      needed == ThreadLevel::kSerialized ? MPI_THREAD_SERIALIZED : MPI_THREAD_FUNNELED;
   int initialized = 0;
   check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
+  int provided = 0;
   if (initialized) {
+    check_mpi(MPI_Query_thread(&provided), "MPI_Query_thread");
+    if (provided < wanted) throw CommError(too_low(provided, wanted));
     return;
   }
-  int provided = 0;
-  const int code = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  if (needed == ThreadLevel::kSerialized) {
+    // Open MPI waits by polling. The communication thread waits while the main thread
+    // computes, and with one core per rank a polling thread takes that core's time from
+    // the computation: yielding when there is nothing to progress gives it back. Measured
+    // (np=2, cnn, 2 shared cores): the main thread waited 2.0 s per epoch for communication
+    // without it, 0.8 s with it. A user's own setting wins (overwrite = 0).
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+  }
+  const int code = MPI_Init_thread(argc, argv, wanted, &provided);
   if (code != MPI_SUCCESS) {
     // MPI_Error_string is usable after a failed init in practice; the code is what matters.
     throw CommError("MPI_Init_thread failed: " + mpi_error_string(code));
+  }
+  if (provided < wanted) {
+    MPI_Finalize();
+    throw CommError(too_low(provided, wanted));
   }
   initialized_here_ = true;
 }

@@ -6,11 +6,19 @@
 
 namespace dtrain::comm {
 
+// The MPI thread support a program needs. FUNNELED: only the main thread calls MPI.
+// SERIALIZED: several threads call it, never at the same time; what dtrain's communication
+// thread needs (the main thread calls MPI before and after training, the communication
+// thread during it, handing over through a mutex). Never MULTIPLE: no two threads of ours
+// are inside MPI at once, and Open MPI's MULTIPLE mode adds locking to every call.
+enum class ThreadLevel { kFunneled, kSerialized };
+
 class MpiRuntime {
  public:
-  // Requests MPI_THREAD_FUNNELED: only the main thread calls MPI, BLAS may run threads.
-  // Throws CommError if initialization fails.
-  MpiRuntime(int* argc, char*** argv);
+  // Initializes MPI with at least `needed` thread support. Throws CommError if
+  // initialization fails or the library provides less (the message says which level it
+  // has and what to do), or if MPI was initialized elsewhere with less.
+  MpiRuntime(int* argc, char*** argv, ThreadLevel needed = ThreadLevel::kSerialized);
   ~MpiRuntime();
   MpiRuntime(const MpiRuntime&) = delete;
   MpiRuntime& operator=(const MpiRuntime&) = delete;
