@@ -6,6 +6,7 @@
 #include <string>
 
 #include "comm/allreduce_bench.h"
+#include "comm/collectives/algorithm_table.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
@@ -19,7 +20,11 @@ struct CliOptions {
   std::string data;       // a directory of IDX files, or "synthetic"
   std::size_t val_size = 5000;
   int threads = 1;
-  std::string allreduce = "ring";
+  std::string allreduce = "auto";
+  // --allreduce-table FILE (train, bench): read at parse time, so a bad file fails (exit 3)
+  // before MPI starts, the same way on every rank.
+  std::string allreduce_table_path;
+  comm::AlgorithmTable allreduce_table = comm::AlgorithmTable::builtin();
   // Checkpoints (train).
   std::string checkpoint_dir;
   int keep = 3;
@@ -33,6 +38,10 @@ struct CliOptions {
   bool json = false;
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
+  bool bench_tune = false;       // --tune: measure and write the size->algorithm table
+  std::string bench_output;      // --output FILE for --tune
+  bool bench_fit = false;        // --fit: alpha-beta-gamma per algorithm
+  std::string bench_fit_json;    // --fit-json FILE (implies --fit)
   std::string help_text;  // filled for Command::kHelp
 };
 

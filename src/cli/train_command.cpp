@@ -105,7 +105,8 @@ int run_train(const CliOptions& o) {
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
-  comm::MpiCommunicator comm(o.allreduce);
+  comm::MpiCommunicator comm(o.allreduce, comm::RingAllreduce::kDefaultChunkFloats,
+                              o.allreduce_table);
   tensor::set_blas_threads(o.threads);
 
   std::unique_ptr<train::Task> task;
@@ -152,6 +153,7 @@ int run_train(const CliOptions& o) {
   config.model_spec = model_config;
   config.apply_model_defaults(o.lr_given);
   config.stop_on_signals = true;
+  config.allreduce_fingerprint = comm.allreduce_fingerprint();
   train::TrainResult result;
   run_guarded(comm, [&] {
     train::Trainer trainer(comm, *task, data, config, store ? &*store : nullptr,

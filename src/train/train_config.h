@@ -29,6 +29,9 @@ struct TrainConfig {
   // Stop at a step boundary on SIGTERM/SIGINT/SIGUSR1 (see stop_signal.h).
   bool stop_on_signals = false;
   std::string output_dir;      // rank 0 writes the task's images here at epoch ends (empty: none)
+  // Hash of --allreduce and its size->algorithm table (comm::MpiCommunicator): part of the
+  // fingerprint, so ranks that would pick different algorithms refuse to start.
+  std::uint64_t allreduce_fingerprint = 0;
   nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
   // Takes model_spec.defaults (the model's own recipe) where the command line left the
   // choice open: the learning rate unless --lr was given; Adam's beta1.

@@ -20,7 +20,7 @@ std::uint64_t TrainConfig::fingerprint() const {
   f.add(model_name).add(epochs).add(global_batch).add(lr).add(linear_lr_scaling);
   f.add(warmup_epochs).add(seed).add(max_steps).add(eval_batch);
   f.add(optimizer.kind).add(optimizer.momentum).add(optimizer.beta1).add(optimizer.beta2);
-  f.add(optimizer.epsilon);
+  f.add(optimizer.epsilon).add(allreduce_fingerprint);
   return f.value();
 }
 

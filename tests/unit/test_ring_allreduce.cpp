@@ -10,7 +10,7 @@
 
 #include "core/rng.h"
 #include "comm/gradient_synchronizer.h"
-#include "comm/ring_allreduce.h"
+#include "comm/collectives/ring_allreduce.h"
 #include "testing/in_process_communicator.h"
 #include "testing/in_process_transport.h"
 
