@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge         # the local Slurm cluster of the slurm tests
   gnuplot-nox                                 # scaling plots (bench/scaling_sweep.sh)
+  iproute2                                    # emulated network hosts (cluster/emulated-hosts.sh)
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

@@ -58,3 +58,8 @@ show_file() {  # show_file PATH: print a file for the log of a failed test
   echo "--- $1" >&2
   if [ -f "$1" ]; then cat "$1" >&2; else echo "(missing)" >&2; fi
 }
+
+emulated_bytes_sent() {  # bytes the emulated hosts DTRAIN_TEST_HOSTS have sent on their links
+  bash "$DTRAIN_ROOT/cluster/emulated-hosts.sh" counters --name "$DTRAIN_TEST_HOSTS" |
+    awk 'NR > 1 {s += $2} END {printf "%d\n", s}'
+}

@@ -13,6 +13,8 @@
 # rerun would be warned again after 5-35 s; to keep the test short, once the job has been
 # requeued PREEMPT_RESTARTS [1] times the test raises its time limit so the rerun finishes.
 #   preemption_test.sh WORK_DIR   (env: DTRAIN, DTRAIN_ROOT, SLURM_CONF)
+# DTRAIN_TEST_LAYOUT [--ntasks=2] places the ranks of both jobs (the multinode tests use
+# "--nodes=2 --ntasks-per-node=1" on a 2-node cluster of emulated hosts).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 work="${1:?usage: $0 WORK_DIR}"
@@ -23,11 +25,12 @@ rm -rf "$work" && mkdir -p "$work"
 
 opts=(--data synthetic --model cnn --epochs "${PREEMPT_EPOCHS:-45}" --seed 7 --keep 2)
 start=$SECONDS
+read -r -a layout <<< "${DTRAIN_TEST_LAYOUT:---ntasks=2}"
 # The reference runs at the same time: it uses the cores while the other job waits to be
 # requeued, and sharing the cores slows both, which keeps the preempted run long enough.
-ref="$(DTRAIN_JOB_DIR="$work/ref" DTRAIN_REQUEUE=0 submit --ntasks=2 --time=15 \
+ref="$(DTRAIN_JOB_DIR="$work/ref" DTRAIN_REQUEUE=0 submit "${layout[@]}" --time=15 \
   --chdir="$work" --output="$work/ref.out" "$DTRAIN_ROOT/slurm/train.sbatch" "${opts[@]}")"
-job="$(DTRAIN_JOB_DIR="$work/job" submit --ntasks=2 --time=1 --signal=B:USR1@25 \
+job="$(DTRAIN_JOB_DIR="$work/job" submit "${layout[@]}" --time=1 --signal=B:USR1@25 \
   --chdir="$work" --output="$work/job.out" "$DTRAIN_ROOT/slurm/train.sbatch" "${opts[@]}")"
 
 raised=0
