@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include "cli/commands.h"
 #include "comm/allreduce_model.h"
@@ -81,11 +82,16 @@ int run_bench_allreduce(const CliOptions& o) {
   for (const auto& r : results) {
     wrong += r.wrong;
     if (o.bench_json) {
+      // For auto, which algorithm the table picked at this size.
+      const std::string chosen =
+          r.algo == "auto"
+              ? ",\"chosen\":\"" + std::string(comm::algo_name(comm.algorithm_for(r.bytes))) + "\""
+              : std::string();
       std::printf(
           "{\"algo\":\"%s\",\"bytes\":%zu,\"ranks\":%d,\"time_us_p50\":%.3f,\"time_us_p95\":%.3f,"
-          "\"algbw_gbs\":%.4f,\"busbw_gbs\":%.4f,\"wrong\":%lld}\n",
+          "\"algbw_gbs\":%.4f,\"busbw_gbs\":%.4f,\"wrong\":%lld%s}\n",
           r.algo.c_str(), r.bytes, r.ranks, r.time_us_p50, r.time_us_p95, r.algbw_gbs, r.busbw_gbs,
-          r.wrong);
+          r.wrong, chosen.c_str());
     } else {
       std::printf("%-13s %12zu %6d %12.2f %12.2f %10.3f %10.3f %6lld\n", r.algo.c_str(), r.bytes,
                   r.ranks, r.time_us_p50, r.time_us_p95, r.algbw_gbs, r.busbw_gbs, r.wrong);

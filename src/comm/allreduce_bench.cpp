@@ -75,13 +75,19 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   const std::size_t algos = options.algos.size();
   std::vector<AllreduceBenchResult> by_size;  // size-major while measuring
   std::vector<float> data(options.min_bytes / sizeof(float));
-  // Start-up: the first few dozen collectives after launch run slowly on a shared machine
-  // (measured: ~30 ms each at 8 B while the launcher settles); keep them out of the figures.
-  for (int round = 0; round < 30; ++round) {
-    for (const std::string& algo : options.algos) {
-      comm.barrier();
-      allreduce(data, algo);
+  // Start-up: for a while after launch (mpirun and its helper threads still busy) the first
+  // collectives ran ~10-30 ms each on a shared 2-core machine; warm up for at least one
+  // second (rank 0's clock, agreed by all) so that the first size is measured like the rest.
+  const auto warm_up_start = std::chrono::steady_clock::now();
+  for (bool done = false; !done;) {
+    for (int round = 0; round < 10; ++round) {
+      for (const std::string& algo : options.algos) {
+        comm.barrier();
+        allreduce(data, algo);
+      }
     }
+    const bool elapsed = std::chrono::steady_clock::now() - warm_up_start > std::chrono::seconds(1);
+    done = comm.allreduce_max(rank == 0 && elapsed ? 1 : 0) == 1;
   }
   for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= 2) {
     const std::size_t n = bytes / sizeof(float);

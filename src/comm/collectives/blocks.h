@@ -84,4 +84,14 @@ inline void add_into(float* dst, const float* a, const float* b, std::size_t n) 
   for (std::size_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
 }
 
+// first[i] = second[i] = a[i] + b[i] (second may alias a). The same addition as add_into.
+inline void add_into_both(float* first, float* second, const float* a, const float* b,
+                          std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float sum = a[i] + b[i];
+    first[i] = sum;
+    second[i] = sum;
+  }
+}
+
 }  // namespace dtrain::comm

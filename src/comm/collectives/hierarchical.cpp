@@ -163,10 +163,15 @@ void HierarchicalAllreduce::piece_large(std::span<float> piece, int parity) {
   if (size > 1) {
     // The sum goes to my slot (where the others read it) and then to my private array;
     // my slot's slice l is read by nobody during this step.
+    // The last addition stores to both places at once, saving a pass over the slice.
     float* acc = my_slot + mine.offset;
-    add_into(acc, part(0), part(1), mine.length);
-    for (int k = 2; k < size; ++k) add_into(acc, acc, part(k), mine.length);
-    std::memcpy(out, acc, mine.length * sizeof(float));
+    if (size == 2) {
+      add_into_both(out, acc, part(0), part(1), mine.length);
+    } else {
+      add_into(acc, part(0), part(1), mine.length);
+      for (int k = 2; k < size - 1; ++k) add_into(acc, acc, part(k), mine.length);
+      add_into_both(out, acc, acc, part(size - 1), mine.length);
+    }
   }
   barrier_.arrive_and_wait();
   // 3. Everyone else's slices.
