@@ -35,7 +35,7 @@ LINKS = {  # alpha seconds, beta seconds per byte: nominal, not measured
     "hdr": (1.5e-6, 1 / 25e9),
 }
 BUCKET = 4 << 20
-PIECE = (1 << 17) * 4  # HierarchicalAllreduce::kDefaultPieceFloats * 4 bytes
+PIECE = (1 << 15) * 4  # HierarchicalAllreduce::kDefaultPieceFloats * 4 bytes
 SMALL = 1024 * 4       # HierarchicalAllreduce::kSmallFloats * 4 bytes
 
 
