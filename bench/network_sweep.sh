@@ -73,12 +73,15 @@ plot() {
       echo "# $r $a" >> "$d/plot-busbw.dat"
       # median busbw over rounds per size, np=2
       awk -F, -v r="$r" -v a="$a" 'NR > 1 && $1 == r && $2 == 2 && $4 == a {print $5, $7}' "$d/allreduce.csv" |
-        sort -n -k1,1 -k2,2 | awk '{v[$1] = v[$1] " " $2; n[$1]++} END {for (k in v) {split(v[k], x, " "); asort(x); print k, x[int((n[k] + 1) / 2)]}}' |
-        sort -n >> "$d/plot-busbw.dat"
+        sort -k1,1n -k2,2g | awk 'function out() {if (n) print k, v[int((n + 1) / 2)]}
+          $1 != k {out(); k = $1; n = 0} {v[++n] = $2} END {out()}' >> "$d/plot-busbw.dat"
       printf '\n\n' >> "$d/plot-busbw.dat"
     done
   done
-  local titles_train titles_bw
+  local titles_train titles_bw xtics
+  xtics="$(awk -F, 'NR > 1 {print $5}' "$d/allreduce.csv" | sort -un | awk '{
+    l = ($1 >= 1048576) ? sprintf("%g MiB", $1 / 1048576) : sprintf("%g KiB", $1 / 1024)
+    printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), l, $1}')"
   titles_train="$(grep '^# ' "$d/plot-train.dat" | sed 's/^# //' | awk '{printf "%s%s", (NR > 1 ? " " : ""), $0}')"
   titles_bw="$(grep '^# ' "$d/plot-busbw.dat" | sed 's/^# //; s/ /:/' | awk '{printf "%s%s", (NR > 1 ? " " : ""), $0}')"
   gnuplot <<EOF
@@ -91,7 +94,8 @@ set xtics 1
 titles = "$titles_train"
 plot for [i=1:words(titles)] "$d/plot-train.dat" index (i-1) using 1:2 with linespoints lw 2 title word(titles, i)
 set title "allreduce busbw at np=2 (median of rounds)"
-set xlabel "bytes"; set ylabel "busbw (GB/s)"; set logscale x 2; set format x "%.0s%cB"
+set xlabel "bytes"; set ylabel "busbw (GB/s)"; set logscale x 2
+set xtics ($xtics)
 titles = "$titles_bw"
 plot for [i=1:words(titles)] "$d/plot-busbw.dat" index (i-1) using 1:2 with linespoints lw 2 title word(titles, i)
 unset multiplot
