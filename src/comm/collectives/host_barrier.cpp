@@ -35,15 +35,25 @@ void HostBarrier::arrive_and_wait() {
   for (int k = 0; k < ranks_; ++k) {
     if (k == rank_) continue;
     std::atomic_ref<std::uint64_t> peer(*flag(k));
+    if (peer.load(std::memory_order_acquire) >= epoch_) continue;
+    // Time-based phases: a core given away (yield, sleep) on a busy machine comes back only
+    // after another process's time slice, so keep it for the first 50 us, which covers a
+    // peer's normal lag; yield until 2 ms; then nap.
+    const auto start = std::chrono::steady_clock::now();
     long spins = 0;
     while (peer.load(std::memory_order_acquire) < epoch_) {
       ++spins;
-      if (progress_ && (spins >= 4000 || spins % 128 == 0)) progress_();
-      if (spins < 4000) {
+      if (progress_ && spins % 128 == 0) progress_();
+      if (spins % 64 != 0) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
-      } else if (spins < 20000) {
+        continue;
+      }
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (waited < std::chrono::microseconds(50)) continue;
+      if (progress_) progress_();
+      if (waited < std::chrono::milliseconds(2)) {
         sched_yield();
       } else {
         std::this_thread::sleep_for(std::chrono::microseconds(50));

@@ -5,9 +5,11 @@
 // publishing e and waiting until every other rank has published at least e. No
 // read-modify-write and no shared counter: each flag has a single writer.
 //
-// Waiting spins briefly (a peer on another core answers within ~100 ns), then yields the
-// core (with more ranks than cores the peer needs it to make progress), then sleeps in
-// short naps (a peer busy for long, e.g. rank 0 writing a checkpoint, costs no CPU).
+// Waiting spins for the first 50 us (a peer on another core answers within ~100 ns, and a
+// core given away on a busy machine comes back only after someone else's time slice), then
+// yields the core until 2 ms (with more ranks than cores the peer needs it to make
+// progress), then sleeps in short naps (a peer busy for long, e.g. rank 0 writing a
+// checkpoint, costs no CPU).
 // While it waits it calls `progress` now and then: with MPI a rank must keep entering the
 // library, or eager messages it has "sent" but that are still queued inside Open MPI
 // (a full shared-memory FIFO) never leave, and a peer waiting for them waits forever.
