@@ -42,12 +42,16 @@ int run_app(int argc, char** argv) {
   }
   try {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
+    if (options.command == Command::kExport) return run_export(options);
+    if (options.command == Command::kPlot) return run_plot(options);
     comm::MpiRuntime mpi(&argc, &argv);
     switch (options.command) {
       case Command::kBenchAllreduce:
         return run_bench_allreduce(options);
       case Command::kEval:
         return run_eval(options);
+      case Command::kPredict:
+        return run_predict(options);
       default:
         return run_train(options);
     }

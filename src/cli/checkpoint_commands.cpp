@@ -154,6 +154,7 @@ int run_eval(const CliOptions& o) {
     CliOptions data_options = o;
     data_options.train.seed = state.seed;  // the synthetic set is generated from the run's seed
     data = load_data(data_options);
+    check_data_fits(*task, data, state.model_name, o.data);
   });
   // A classifier: test loss and accuracy; an autoencoder: test MSE; a GAN: its two losses.
   train::Report r;

@@ -1,22 +1,47 @@
 #pragma once
 // The sub-commands, each run after MPI is up. They throw dtrain's typed errors; app.cpp
 // maps them to exit codes.
+#include <memory>
 #include <string>
 
+#include "ckpt/checkpoint_codec.h"
+#include "ckpt/checkpoint_files.h"
 #include "cli/options.h"
+#include "comm/communicator.h"
 #include "core/errors.h"
 #include "data/dataset.h"
-#include "comm/communicator.h"
+#include "train/task.h"
+#include "train/train_state.h"
 
 namespace dtrain::cli {
 
 std::string version_text();
-// --data: the synthetic set or a directory of IDX files (train, val hold-out, test).
+// --data: the synthetic set, IDX files, or a NumPy, CSV or HDF5 data set (data_source.h).
 data::DataSplits load_data(const CliOptions& options);
+// ConfigError naming both when a classifier meets unlabeled data or the model's input
+// shape is not the data's example shape.
+void check_data_fits(const train::Task& task, const data::DataSplits& data,
+                     const std::string& model_name, const std::string& data_path);
 int run_train(const CliOptions& options);
 int run_bench_allreduce(const CliOptions& options);
 int run_eval(const CliOptions& options);
 int run_inspect(const CliOptions& options);  // needs no MPI
+int run_export(const CliOptions& options);   // needs no MPI
+int run_predict(const CliOptions& options);
+int run_plot(const CliOptions& options);  // needs no MPI
+// Writes the PNG of a metrics file's curves with gnuplot (plot and train --plot).
+void plot_metrics(const std::string& metrics_path, const std::string& png_path);
+
+// A checkpoint's networks with their trained parameters.
+struct LoadedModel {
+  std::string path;
+  train::TrainState state;
+  std::unique_ptr<train::Task> task;
+  // The network that export and predict run: the model, or a GAN's generator.
+  nn::Sequential& network() const;
+  const nn::ModelConfig& network_config() const;
+};
+LoadedModel load_checkpoint_model(const std::string& checkpoint);
 
 // Runs `setup` on every rank, then agrees on the outcome: if any rank failed, the lowest
 // failing rank prints its message and every rank throws the same exit code (via

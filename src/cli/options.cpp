@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/model_registry.h"
+#include "cli/option_parts.h"
 #include "core/errors.h"
 #include "data/fashion_mnist.h"
 
@@ -23,8 +24,13 @@ constexpr const char* kUsage =
     "algbw, busbw;\n"
     "                                         --tune writes a size->algorithm table, --fit a "
     "cost model\n"
+    "       dtrain export --checkpoint PATH --output model.onnx   the network as ONNX\n"
+    "       dtrain predict --checkpoint PATH --input x.npy --output y.npy\n"
+    "       dtrain plot METRICS.jsonl [--output curves.png]   training curves\n"
     "       dtrain --help | dtrain COMMAND --help | dtrain --version\n"
     "Run it under MPI, e.g. mpirun -np 4 dtrain --epochs 5\n";
+
+}  // namespace
 
 std::string help_for(const po::options_description& desc, const std::string& title) {
   std::ostringstream out;
@@ -32,11 +38,34 @@ std::string help_for(const po::options_description& desc, const std::string& tit
   return out.str();
 }
 
+namespace {
+
 std::string model_names() {
   std::string names;
   for (const auto& n : builtin_model_names()) names += (names.empty() ? "" : ", ") + n;
   return names;
 }
+
+}  // namespace
+
+// Options of the NumPy, CSV and HDF5 readers, shared by train, eval and predict.
+po::options_description data_format_options(data::DataOptions& d) {
+  po::options_description desc("Data set options");
+  // clang-format off
+  desc.add_options()
+      ("num-classes", po::value(&d.num_classes)->default_value(0),
+       "classes of a labeled NumPy/CSV/HDF5 data set (0 = 1 + the largest label)")
+      ("label-column", po::value(&d.label_column),
+       "CSV: the label column, by header name or 0-based index (default: the last column)")
+      ("data-memory-mb", po::value(&d.memory_limit_mb)->default_value(1024),
+       "HDF5: examples larger than this many MiB are read from the file batch by batch")
+      ("hdf5-datasets", po::value(&d.hdf5_datasets)->default_value(d.hdf5_datasets),
+       "HDF5: train x, train y, test x, test y dataset names (y and test optional)");
+  // clang-format on
+  return desc;
+}
+
+namespace {
 
 po::options_description train_options(CliOptions& o, std::string& lr_scaling, std::string& progress,
                                       std::string& config_file) {
@@ -48,7 +77,7 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "model", po::value(&t.model_name)->default_value("cnn"),
       ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())(
       "data", po::value(&o.data)->default_value(data::default_data_dir()),
-      "directory of train/t10k IDX files (gzip'd or not), or 'synthetic'")(
+      "directory of train/t10k IDX files (gzip'd or not), NumPy .npy/.npz, CSV, HDF5 .h5, or 'synthetic'")(
       "epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")(
       "batch-size", po::value(&t.global_batch)->default_value(128),
       "GLOBAL batch size, split over ranks (>= number of ranks)")(
@@ -84,8 +113,11 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "output-dir", po::value(&t.output_dir),
       "write images into DIR at each epoch end (autoencoder reconstructions, GAN samples)")(
       "progress", po::value(&progress)->default_value("auto"),
-      "auto (a bar on a terminal) | always | never");
+      "auto (a bar on a terminal) | always | never")(
+      "plot", po::bool_switch(&o.plot),
+      "at the end, plot the --metrics file's curves into a PNG beside it (gnuplot)");
   // clang-format on
+  desc.add(data_format_options(o.data_format));
   return desc;
 }
 
@@ -106,6 +138,7 @@ po::options_description eval_options(CliOptions& o) {
       ("threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")
       ("json", po::bool_switch(&o.json), "print one JSON object");
   // clang-format on
+  desc.add(data_format_options(o.data_format));
   return desc;
 }
 
@@ -191,6 +224,9 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(t.checkpoint_every_steps >= 0, "--checkpoint-every-steps", t.checkpoint_every_steps,
           "an integer >= 0");
   require(o.keep >= 1, "--keep", o.keep, "an integer >= 1");
+  if (o.plot && t.metrics_path.empty()) {
+    throw ConfigError("--plot: plots the --metrics file, which is not set");
+  }
   if (o.resume && o.resume_path.empty() && o.checkpoint_dir.empty()) {
     throw ConfigError(
         "--resume: without a PATH it resumes from --checkpoint-dir, which is not set");
@@ -296,9 +332,16 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       require(o.samples >= 1, "--samples", o.samples, "an integer >= 1");
       return o;
     }
+    if (!args.empty() && (args[0] == "export" || args[0] == "predict" || args[0] == "plot")) {
+      const std::string command = args[0];
+      args.erase(args.begin());
+      parse_model_io_command(command, args, o);
+      return o;
+    }
     if (!args.empty() && !args[0].starts_with("-")) {
       throw ConfigError("unknown command '" + args[0] +
-                        "' (expected train, eval, inspect or bench allreduce)");
+                        "' (expected train, eval, inspect, export, predict, plot or bench "
+                        "allreduce)");
     }
     // `--resume PATH` as two words: Boost only binds an implicit value written --resume=PATH.
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {

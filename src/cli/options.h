@@ -4,14 +4,26 @@
 // on the command line win.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "comm/allreduce_bench.h"
 #include "comm/collectives/algorithm_table.h"
+#include "data/data_source.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
 
-enum class Command { kTrain, kEval, kInspect, kBenchAllreduce, kHelp, kVersion };
+enum class Command {
+  kTrain,
+  kEval,
+  kInspect,
+  kBenchAllreduce,
+  kExport,
+  kPredict,
+  kPlot,
+  kHelp,
+  kVersion
+};
 
 struct CliOptions {
   Command command = Command::kTrain;
@@ -19,6 +31,7 @@ struct CliOptions {
   bool lr_given = false;  // --lr set by the user (else the model's defaults.lr, if any)
   std::string data;       // a directory of IDX files, or "synthetic"
   std::size_t val_size = 5000;
+  data::DataOptions data_format;  // --num-classes, --label-column, HDF5 options (path unused)
   int threads = 1;
   std::string allreduce = "auto";
   // --allreduce-table FILE (train, bench): read at parse time, so a bad file fails (exit 3)
@@ -36,6 +49,13 @@ struct CliOptions {
   std::string classifier;
   int samples = 1000;
   bool json = false;
+  // export / predict / plot (cli/model_io_options.cpp).
+  std::string format = "onnx";  // export --format
+  std::string output;           // export, predict, plot --output
+  std::string input;            // predict --input; plot METRICS.jsonl
+  int predict_batch = 256;
+  std::string classes_path, logits_path;  // predict --classes, --logits
+  bool plot = false;                      // train --plot
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
   bool bench_tune = false;       // --tune: measure and write the size->algorithm table
@@ -48,5 +68,8 @@ struct CliOptions {
 // Throws ConfigError (exit 2) naming the option and the valid values or range. Checks that
 // need the number of ranks (batch size >= ranks) happen when training starts.
 CliOptions parse_command_line(int argc, const char* const* argv);
+// export, predict and plot: args without the command word. Fills o (command included).
+void parse_model_io_command(const std::string& command, const std::vector<std::string>& args,
+                            CliOptions& o);
 
 }  // namespace dtrain::cli

@@ -8,9 +8,8 @@
 #include "ckpt/checkpoint_files.h"
 #include "cli/commands.h"
 #include "cli/model_registry.h"
-#include "data/fashion_mnist.h"
-#include "data/synthetic.h"
 #include "comm/mpi/mpi_communicator.h"
+#include "data/data_source.h"
 #include "nn/model_config.h"
 #include "tensor/blas.h"
 #include "train/stop_signal.h"
@@ -19,9 +18,6 @@
 namespace dtrain::cli {
 
 namespace {
-
-// --data synthetic: sizes chosen so an e2e run takes seconds; --val-size does not apply.
-constexpr std::size_t kSyntheticTrain = 6000, kSyntheticVal = 1000, kSyntheticTest = 1000;
 
 std::string banner(const CliOptions& o, const train::TrainConfig& config, const train::Task& task,
                    const data::DataSplits& data, const comm::Communicator& comm) {
@@ -95,10 +91,30 @@ std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, con
 }  // namespace
 
 data::DataSplits load_data(const CliOptions& o) {
-  if (o.data == "synthetic") {
-    return data::make_synthetic(kSyntheticTrain, kSyntheticVal, kSyntheticTest, o.train.seed);
+  if (o.data_format.num_classes < 0) {
+    throw ConfigError("--num-classes: got " + std::to_string(o.data_format.num_classes) +
+                      ", expected an integer >= 0 (0: 1 + the largest label)");
   }
-  return data::load_idx_directory(o.data, o.val_size);
+  data::DataOptions d = o.data_format;
+  d.path = o.data;
+  d.val_size = o.val_size;
+  d.seed = o.train.seed;
+  return data::load_data_splits(d);
+}
+
+void check_data_fits(const train::Task& task, const data::DataSplits& data,
+                     const std::string& model_name, const std::string& data_path) {
+  if (task.needs_labels() && data.train.num_classes == 0) {
+    throw ConfigError("--model " + model_name + " is a classifier but --data " + data_path +
+                      " has no labels");
+  }
+  const auto& in = task.example_shape();
+  const data::Dataset& d = data.test.size() > 0 ? data.test : data.train;
+  if (in[0] != std::size_t(d.height) || in[1] != std::size_t(d.width) ||
+      in[2] != std::size_t(d.channels)) {
+    throw ConfigError("--model " + model_name + " expects inputs " + in.to_string() +
+                      " but --data " + data_path + " holds " + d.shape_text() + " examples");
+  }
 }
 
 int run_train(const CliOptions& o) {
@@ -127,18 +143,7 @@ int run_train(const CliOptions& o) {
       if (comm.rank() == 0) checkpoints->prepare();  // fail before training, not after
     }
     data = load_data(o);
-    if (task->needs_labels() && data.train.num_classes == 0) {
-      throw ConfigError("--model " + o.train.model_name + " is a classifier but --data " + o.data +
-                        " has no labels");
-    }
-    const auto& in = task->example_shape();
-    if (in[0] != std::size_t(data.train.height) || in[1] != std::size_t(data.train.width) ||
-        in[2] != std::size_t(data.train.channels)) {
-      throw ConfigError("--model " + o.train.model_name + " expects inputs " + in.to_string() +
-                        " but --data " + o.data + " holds " + std::to_string(data.train.height) +
-                        "x" + std::to_string(data.train.width) + "x" +
-                        std::to_string(data.train.channels) + " images");
-    }
+    check_data_fits(*task, data, o.train.model_name, o.data);
     // The sampler's checks (batch no larger than the training set) belong to setup too.
     data::ShardedSampler probe(data.train.size(), std::size_t(o.train.global_batch), comm.rank(),
                                comm.size(), o.train.seed);
@@ -188,6 +193,13 @@ int run_train(const CliOptions& o) {
       std::fflush(stderr);
     }
     return result.checkpoint_written_at_stop ? kExitStopped : kExitRuntime;
+  }
+  if (comm.rank() == 0 && o.plot) {
+    const auto dot = o.train.metrics_path.rfind('.');
+    const std::string png =
+        (dot == std::string::npos ? o.train.metrics_path : o.train.metrics_path.substr(0, dot)) +
+        ".png";
+    plot_metrics(o.train.metrics_path, png);
   }
   if (comm.rank() == 0) {
     std::printf("%s  (%lld test examples; %lld steps, %.1f s, %.0f samples/s in training)\n",

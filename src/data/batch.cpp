@@ -28,14 +28,31 @@ void scale_bytes(const std::uint8_t* in, std::size_t n, float* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]) / 255.0f;
 }
 
+// Examples [begin, begin + count) from whichever store the data set uses.
+void copy_examples(const Dataset& ds, std::size_t begin, std::size_t count, float* out) {
+  const std::size_t sample = ds.sample_size();
+  if (ds.source) {
+    ds.source->read_rows(ds.first_row + begin, count, out);
+  } else if (!ds.values.empty()) {
+    std::copy_n(ds.values.data() + begin * sample, count * sample, out);
+  } else {
+    scale_bytes(ds.pixels.data() + begin * sample, count * sample, out);
+  }
+}
+
 }  // namespace
 
 void gather_images(const Dataset& ds, std::span<const std::uint32_t> indices, float* out) {
   const std::size_t sample = ds.sample_size();
-  for (const std::uint32_t index : indices) {
-    check_range(ds, index, 1);
-    scale_bytes(ds.pixels.data() + index * sample, sample, out);
-    out += sample;
+  // Runs of consecutive indices are copied (or read) in one piece: a shuffled batch has
+  // few, an evaluation range is one.
+  for (std::size_t i = 0; i < indices.size();) {
+    std::size_t run = 1;
+    while (i + run < indices.size() && indices[i + run] == indices[i] + run) ++run;
+    check_range(ds, indices[i], run);
+    copy_examples(ds, indices[i], run, out);
+    out += run * sample;
+    i += run;
   }
 }
 
@@ -49,8 +66,7 @@ void gather_labels(const Dataset& ds, std::span<const std::uint32_t> indices, st
 
 void gather_range(const Dataset& ds, std::size_t begin, std::size_t count, float* out) {
   check_range(ds, begin, count);
-  const std::size_t sample = ds.sample_size();
-  scale_bytes(ds.pixels.data() + begin * sample, count * sample, out);
+  copy_examples(ds, begin, count, out);
 }
 
 void gather_range_labels(const Dataset& ds, std::size_t begin, std::size_t count,

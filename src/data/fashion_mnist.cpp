@@ -60,24 +60,6 @@ Dataset load_pair(const std::string& dir, const std::string& prefix) {
   return ds;
 }
 
-// Moves the last n examples of `from` into a new Dataset with the same geometry.
-Dataset split_tail(Dataset& from, std::size_t n) {
-  Dataset tail;
-  tail.height = from.height;
-  tail.width = from.width;
-  tail.channels = from.channels;
-  tail.num_classes = from.num_classes;
-  const std::size_t keep = from.size() - n;
-  const std::size_t cut = keep * from.sample_size();
-  tail.pixels.assign(from.pixels.begin() + static_cast<std::ptrdiff_t>(cut), from.pixels.end());
-  tail.labels.assign(from.labels.begin() + static_cast<std::ptrdiff_t>(keep), from.labels.end());
-  from.pixels.resize(cut);
-  from.labels.resize(keep);
-  from.pixels.shrink_to_fit();
-  from.labels.shrink_to_fit();
-  return tail;
-}
-
 }  // namespace
 
 std::string default_data_dir() {

@@ -39,6 +39,7 @@ class Sequential {
   const Shape& output_shape() const { return output_shape_; }
   std::size_t num_layers() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
+  const Shape& layer_output_shape(std::size_t i) const { return layer_output_shapes_[i]; }
   double forward_flops_per_sample() const;
   // One line per layer: name, type, output shape, parameter count.
   std::string summary() const;

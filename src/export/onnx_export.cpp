@@ -1,0 +1,286 @@
+#include "export/onnx_export.h"
+
+#include <map>
+
+#include "core/errors.h"
+#include "dtrain_version.h"
+
+namespace dtrain::exporter {
+namespace {
+
+// Builds the graph node by node, tracking the name of the current tensor and whether its
+// per-sample part is channels-last (dtrain's layout) or channels-first (ONNX's Conv).
+class GraphBuilder {
+ public:
+  GraphBuilder(onnx::GraphProto& g, const nn::Sequential& model) : g_(g), model_(model) {}
+
+  std::string current() const { return current_; }
+  void set_current(const std::string& name) { current_ = name; }
+
+  std::string node(const std::string& op, std::vector<std::string> inputs, const std::string& base,
+                   std::map<std::string, std::int64_t> ints = {},
+                   std::map<std::string, std::vector<std::int64_t>> int_lists = {},
+                   std::map<std::string, float> floats = {}) {
+    onnx::NodeProto* n = g_.add_node();
+    n->set_op_type(op);
+    n->set_name(base + "/" + op);
+    for (const auto& in : inputs) n->add_input(in);
+    const std::string out = base + "/" + op + ":" + std::to_string(g_.node_size());
+    n->add_output(out);
+    for (const auto& [k, v] : ints) {
+      auto* a = n->add_attribute();
+      a->set_name(k);
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(v);
+    }
+    for (const auto& [k, v] : int_lists) {
+      auto* a = n->add_attribute();
+      a->set_name(k);
+      a->set_type(onnx::AttributeProto::INTS);
+      for (const auto x : v) a->add_ints(x);
+    }
+    for (const auto& [k, v] : floats) {
+      auto* a = n->add_attribute();
+      a->set_name(k);
+      a->set_type(onnx::AttributeProto::FLOAT);
+      a->set_f(v);
+    }
+    current_ = out;
+    return out;
+  }
+
+  // A float initializer; returns its name.
+  std::string tensor(const std::string& name, const std::vector<std::int64_t>& dims,
+                     const std::vector<float>& values) {
+    onnx::TensorProto* t = g_.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (const auto d : dims) t->add_dims(d);
+    t->mutable_raw_data()->assign(reinterpret_cast<const char*>(values.data()),
+                                  values.size() * sizeof(float));
+    return name;
+  }
+  std::string int64_tensor(const std::string& name, const std::vector<std::int64_t>& values) {
+    onnx::TensorProto* t = g_.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<std::int64_t>(values.size()));
+    for (const auto v : values) t->add_int64_data(v);
+    return name;
+  }
+
+  std::vector<float> param(const std::string& slot_name, std::size_t* rows = nullptr,
+                           std::size_t* cols = nullptr) const {
+    const auto& arena = model_.arena();
+    for (std::size_t i = 0; i < arena.slots().size(); ++i) {
+      const auto& s = arena.slots()[i];
+      if (s.name != slot_name) continue;
+      const auto p = arena.param(i);
+      if (rows) *rows = s.shape[0];
+      if (cols) *cols = s.shape.rank() > 1 ? s.shape[1] : 1;
+      return {p.begin(), p.end()};
+    }
+    throw ModelError("export: no parameter '" + slot_name + "' in the model");
+  }
+
+  // Per-sample data as dtrain lays it out (channels last) before layers that read it so.
+  void to_channels_last() {
+    if (!channels_first_) return;
+    node("Transpose", {current_}, "to_nhwc", {}, {{"perm", {0, 2, 3, 1}}});
+    channels_first_ = false;
+  }
+  void to_channels_first() {
+    if (channels_first_) return;
+    node("Transpose", {current_}, "to_nchw", {}, {{"perm", {0, 3, 1, 2}}});
+    channels_first_ = true;
+  }
+
+ private:
+  onnx::GraphProto& g_;
+  const nn::Sequential& model_;
+  std::string current_ = "input";
+  bool channels_first_ = false;
+};
+
+void add_value_info(onnx::ValueInfoProto* v, const std::string& name,
+                    const std::vector<std::int64_t>& per_sample) {
+  v->set_name(name);
+  auto* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = t->mutable_shape();
+  shape->add_dim()->set_dim_param("batch");
+  for (const auto d : per_sample) shape->add_dim()->set_dim_value(d);
+}
+
+void add_recurrent(GraphBuilder& b, const std::string& name, const std::string& type,
+                   int features) {
+  std::size_t rows = 0, cols = 0;
+  std::vector<float> w = b.param(name + ".weight", &rows, &cols);
+  std::vector<float> r = b.param(name + ".recurrent_weight");
+  const std::vector<float> bias = b.param(name + ".bias");
+  const bool lstm = type == "lstm";
+  const std::size_t gates = lstm ? 4 : 1;
+  const std::size_t hidden = rows / gates;
+  if (lstm) {
+    // dtrain's gate blocks are i, f, g, o; ONNX's are i, o, f, c (c = dtrain's g).
+    const std::size_t order[4] = {0, 3, 1, 2};
+    auto reorder = [&](const std::vector<float>& m, std::size_t width) {
+      std::vector<float> out(m.size());
+      for (std::size_t k = 0; k < 4; ++k) {
+        std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(order[k] * hidden * width),
+                    hidden * width, out.begin() + static_cast<std::ptrdiff_t>(k * hidden * width));
+      }
+      return out;
+    };
+    w = reorder(w, cols);
+    r = reorder(r, hidden);
+    std::vector<float> bb = reorder(bias, 1);
+    bb.resize(2 * rows, 0.0f);  // Wb then Rb; dtrain has one bias
+    b.tensor(name + ".bias", {1, std::int64_t(2 * rows)}, bb);
+  } else {
+    std::vector<float> bb = bias;
+    bb.resize(2 * rows, 0.0f);
+    b.tensor(name + ".bias", {1, std::int64_t(2 * rows)}, bb);
+  }
+  b.tensor(name + ".weight", {1, std::int64_t(rows), std::int64_t(cols)}, w);
+  b.tensor(name + ".recurrent_weight", {1, std::int64_t(rows), std::int64_t(hidden)}, r);
+  if (features != static_cast<int>(cols)) {
+    throw ModelError("export: layer '" + name + "' expects " + std::to_string(cols) +
+                     " features per step, the graph has " + std::to_string(features));
+  }
+  // [N, T, F] -> [T, N, F]: ONNX's recurrent ops are time-major by default.
+  b.node("Transpose", {b.current()}, name, {}, {{"perm", {1, 0, 2}}});
+  // Outputs are positional: Y (all hidden states, unused) then Y_h, which the caller adds.
+  b.node(lstm ? "LSTM" : "RNN",
+         {b.current(), name + ".weight", name + ".recurrent_weight", name + ".bias"}, name,
+         {{"hidden_size", std::int64_t(hidden)}});
+}
+
+}  // namespace
+
+onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& trained,
+                         const std::string& doc) {
+  // The trained network may run relu and maxpool2d swapped (Sequential's reordering), so
+  // its layers need not line up with the spec's. Build the spec's order exactly and give it
+  // the trained parameters: the swapped layers have none, so the arena layouts agree.
+  const std::unique_ptr<nn::Sequential> ordered = nn::build_model(config, false);
+  if (ordered->arena().layout_fingerprint() != trained.arena().layout_fingerprint()) {
+    throw ModelError("export: the parameters of '" + config.name + "' do not fit its spec");
+  }
+  std::copy(trained.arena().params().begin(), trained.arena().params().end(),
+            ordered->arena().params().begin());
+  const nn::Sequential& model = *ordered;
+
+  if (config.layers.size() != model.num_layers()) {
+    throw ModelError("export: the spec of '" + config.name + "' has " +
+                     std::to_string(config.layers.size()) + " layers, the model " +
+                     std::to_string(model.num_layers()));
+  }
+  onnx::ModelProto m;
+  m.set_ir_version(kOnnxIrVersion);
+  m.set_producer_name("dtrain");
+  m.set_producer_version(DTRAIN_VERSION);
+  m.set_doc_string(doc);
+  auto* opset = m.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name(config.name);
+
+  const auto& in = model.input_shape();
+  std::vector<std::int64_t> in_dims;
+  for (std::size_t i = 0; i < in.rank(); ++i) in_dims.push_back(std::int64_t(in[i]));
+  add_value_info(g.add_input(), "input", in_dims);
+
+  GraphBuilder b(g, model);
+  tensor::Shape shape = in;  // per sample, dtrain's layout
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const nn::LayerConfig& c = config.layers[i];
+    const std::string name = model.layer(i).name();
+    const std::string type = model.layer(i).type();
+    if (type == "dense") {
+      b.to_channels_last();
+      if (shape.rank() != 1) {
+        b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+      }
+      std::size_t rows = 0, cols = 0;
+      const auto w = b.param(name + ".weight", &rows, &cols);
+      b.tensor(name + ".weight", {std::int64_t(rows), std::int64_t(cols)}, w);
+      b.tensor(name + ".bias", {std::int64_t(rows)}, b.param(name + ".bias"));
+      b.node("Gemm", {b.current(), name + ".weight", name + ".bias"}, name, {{"transB", 1}});
+    } else if (type == "conv2d") {
+      std::size_t filters = 0, patch = 0;
+      const auto w = b.param(name + ".weight", &filters, &patch);
+      const int k = c.kernel;
+      const std::size_t channels = patch / std::size_t(k * k);
+      // dtrain: [M, (kh, kw, c)]; ONNX: [M, c, kh, kw].
+      std::vector<float> wt(w.size());
+      for (std::size_t f = 0; f < filters; ++f)
+        for (int kh = 0; kh < k; ++kh)
+          for (int kw = 0; kw < k; ++kw)
+            for (std::size_t ch = 0; ch < channels; ++ch)
+              wt[((f * channels + ch) * k + kh) * k + kw] =
+                  w[f * patch + (std::size_t(kh * k + kw)) * channels + ch];
+      b.tensor(name + ".weight", {std::int64_t(filters), std::int64_t(channels), k, k}, wt);
+      b.tensor(name + ".bias", {std::int64_t(filters)}, b.param(name + ".bias"));
+      b.to_channels_first();
+      const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding;
+      b.node("Conv", {b.current(), name + ".weight", name + ".bias"}, name, {},
+             {{"kernel_shape", {k, k}}, {"strides", {s, s}}, {"pads", {p, p, p, p}}});
+    } else if (type == "maxpool2d") {
+      b.to_channels_first();
+      const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
+      b.node("MaxPool", {b.current()}, name, {}, {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
+    } else if (type == "relu") {
+      b.node("Relu", {b.current()}, name);
+    } else if (type == "leaky_relu") {
+      b.node("LeakyRelu", {b.current()}, name, {}, {},
+             {{"alpha", c.alpha != 0.0f ? c.alpha : 0.01f}});
+    } else if (type == "sigmoid") {
+      b.node("Sigmoid", {b.current()}, name);
+    } else if (type == "tanh") {
+      b.node("Tanh", {b.current()}, name);
+    } else if (type == "flatten") {
+      b.to_channels_last();
+      b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+    } else if (type == "reshape") {
+      b.to_channels_last();
+      std::vector<std::int64_t> dims = {-1};
+      for (const int d : c.shape) dims.push_back(d);
+      b.int64_tensor(name + ".shape", dims);
+      b.node("Reshape", {b.current(), name + ".shape"}, name);
+    } else if (type == "dropout") {
+      // The identity at inference.
+    } else if (type == "rnn" || type == "lstm") {
+      b.to_channels_last();
+      if (shape.rank() != 2) {
+        throw ModelError("export: layer '" + name + "' needs [T, F] inputs, got " +
+                         shape.to_string());
+      }
+      add_recurrent(b, name, type, int(shape[1]));
+      // Y_h is the node's second output; make it the current tensor, then [1, N, H] -> [N, H].
+      onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
+      const std::string y_h = name + "/Y_h";
+      n->add_output(y_h);
+      std::size_t rows = 0;
+      b.param(name + ".recurrent_weight", &rows);
+      const std::int64_t hidden = std::int64_t(rows) / (type == "lstm" ? 4 : 1);
+      b.int64_tensor(name + ".out_shape", {-1, hidden});
+      b.set_current(y_h);
+      b.node("Reshape", {y_h, name + ".out_shape"}, name + "/last");
+    } else {
+      throw ModelError("export: layer '" + name + "' of type " + type +
+                       " has no ONNX equivalent in dtrain's exporter");
+    }
+    shape = model.layer_output_shape(i);
+  }
+  b.to_channels_last();
+  b.node("Identity", {b.current()}, "output");
+  g.mutable_node(g.node_size() - 1)->set_output(0, "output");
+  std::vector<std::int64_t> out_dims;
+  for (std::size_t i = 0; i < shape.rank(); ++i) out_dims.push_back(std::int64_t(shape[i]));
+  add_value_info(g.add_output(), "output", out_dims);
+  return m;
+}
+
+}  // namespace dtrain::exporter
