@@ -1,46 +1,131 @@
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "cli/commands.h"
+#include "comm/allreduce_model.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
 
 namespace dtrain::cli {
 
+namespace {
+
+// --tune: the fastest of our algorithms at each measured size, as table entries for the
+// topology this job runs on (the other topology keeps its current entries).
+comm::AlgorithmTable tuned_table(const std::vector<comm::AllreduceBenchResult>& results,
+                                 const comm::MpiCommunicator& comm) {
+  std::vector<std::size_t> sizes;
+  for (const auto& r : results) {
+    if (std::find(sizes.begin(), sizes.end(), r.bytes) == sizes.end()) sizes.push_back(r.bytes);
+  }
+  std::vector<comm::AlgorithmTable::Entry> entries;
+  for (std::size_t bytes : sizes) {
+    const comm::AllreduceBenchResult* best = nullptr;
+    for (const auto& r : results) {
+      if (r.bytes == bytes && (!best || r.time_us_p50 < best->time_us_p50)) best = &r;
+    }
+    const auto algo = *comm::parse_algo(best->algo);
+    if (!entries.empty() && entries.back().algo == algo) {
+      entries.back().up_to_bytes = bytes;
+    } else {
+      entries.push_back({bytes, algo});
+    }
+  }
+  entries.back().up_to_bytes = comm::AlgorithmTable::kMax;
+  comm::AlgorithmTable table = comm.table();
+  table.set(comm.topology(), entries);
+  return table;
+}
+
+void print_fits(const std::vector<comm::CostFit>& fits) {
+  std::printf("\n%-13s %6s %12s %14s %14s %9s %9s\n", "fit", "ranks", "alpha_us", "beta_ns/B",
+              "gamma_ns/B", "rms_err", "max_err");
+  for (const auto& f : fits) {
+    std::printf("%-13s %6d %12.3f %14.5f %14.5f %8.1f%% %8.1f%%\n", f.algo.c_str(), f.ranks,
+                f.alpha_s * 1e6, f.beta_s_per_byte * 1e9, f.gamma_s_per_byte * 1e9,
+                100 * f.rms_rel_error, 100 * f.max_rel_error);
+  }
+}
+
+}  // namespace
+
 int run_bench_allreduce(const CliOptions& o) {
   tensor::set_blas_threads(1);
-  comm::MpiCommunicator ring("ring");
-  comm::MpiCommunicator reference("mpi");
+  comm::MpiCommunicator comm("auto", comm::RingAllreduce::kDefaultChunkFloats, o.allreduce_table);
   std::vector<comm::AllreduceBenchResult> results;
-  run_guarded(ring, [&] {
+  double gamma = 0.0;
+  run_guarded(comm, [&] {
     results = comm::run_allreduce_bench(
         o.bench,
         [&](std::span<float> data, const std::string& algo) {
-          (algo == "ring" ? ring : reference).allreduce_sum(data);
+          if (algo == "auto") {
+            comm.allreduce_sum(data);
+          } else {
+            comm.allreduce_sum(data, *comm::parse_algo(algo));
+          }
         },
-        ring);
+        comm);
+    if (o.bench_fit) gamma = comm::measure_gamma();
   });
-  if (ring.rank() != 0) return kExitOk;
+  if (comm.rank() != 0) return kExitOk;
   long long wrong = 0;
   if (!o.bench_json) {
-    std::printf("%-5s %12s %6s %12s %12s %10s %10s %6s\n", "algo", "bytes", "ranks", "p50_us",
+    std::printf(
+        "# %d rank(s) on %d host(s); algorithms measured in turns, p50/p95 of the slowest "
+        "rank\n",
+        comm.size(), comm.hosts());
+    std::printf("%-13s %12s %6s %12s %12s %10s %10s %6s\n", "algo", "bytes", "ranks", "p50_us",
                 "p95_us", "algbw_GB/s", "busbw_GB/s", "wrong");
   }
   for (const auto& r : results) {
     wrong += r.wrong;
     if (o.bench_json) {
+      // For auto, which algorithm the table picked at this size.
+      const std::string chosen =
+          r.algo == "auto"
+              ? ",\"chosen\":\"" + std::string(comm::algo_name(comm.algorithm_for(r.bytes))) + "\""
+              : std::string();
       std::printf(
           "{\"algo\":\"%s\",\"bytes\":%zu,\"ranks\":%d,\"time_us_p50\":%.3f,\"time_us_p95\":%.3f,"
-          "\"algbw_gbs\":%.4f,\"busbw_gbs\":%.4f,\"wrong\":%lld}\n",
+          "\"algbw_gbs\":%.4f,\"busbw_gbs\":%.4f,\"wrong\":%lld%s}\n",
           r.algo.c_str(), r.bytes, r.ranks, r.time_us_p50, r.time_us_p95, r.algbw_gbs, r.busbw_gbs,
-          r.wrong);
+          r.wrong, chosen.c_str());
     } else {
-      std::printf("%-5s %12zu %6d %12.2f %12.2f %10.3f %10.3f %6lld\n", r.algo.c_str(), r.bytes,
+      std::printf("%-13s %12zu %6d %12.2f %12.2f %10.3f %10.3f %6lld\n", r.algo.c_str(), r.bytes,
                   r.ranks, r.time_us_p50, r.time_us_p95, r.algbw_gbs, r.busbw_gbs, r.wrong);
     }
   }
+  int code = wrong == 0 ? kExitOk : kExitRuntime;  // a wrong sum is a failed run
+  if (o.bench_fit && !o.bench_json) {
+    const auto fits = comm::fit_cost_model(results, gamma);
+    print_fits(fits);
+    if (!o.bench_fit_json.empty()) {
+      std::ofstream out(o.bench_fit_json);
+      out << comm::cost_fits_json(fits);
+      if (!out) {
+        std::fprintf(stderr, "dtrain: --fit-json: cannot write '%s'\n", o.bench_fit_json.c_str());
+        code = kExitRuntime;
+      }
+    }
+  }
+  if (o.bench_tune) {
+    const auto table = tuned_table(results, comm);
+    std::ofstream out(o.bench_output);
+    out << "# measured by dtrain bench allreduce --tune at " << comm.size() << " ranks on "
+        << comm.hosts() << " host(s), topology " << comm::topology_name(comm.topology()) << "\n"
+        << table.to_text();
+    out.flush();
+    if (!out) {
+      std::fprintf(stderr, "dtrain: --output: cannot write '%s'\n", o.bench_output.c_str());
+      code = kExitRuntime;
+    } else if (!o.bench_json) {
+      std::printf("\ntable written to %s:\n%s", o.bench_output.c_str(), table.to_text().c_str());
+    }
+  }
   std::fflush(stdout);
-  // A wrong sum is a failed run, not a slow one.
-  return wrong == 0 ? kExitOk : kExitRuntime;
+  return code;
 }
 
 }  // namespace dtrain::cli

@@ -22,7 +22,10 @@ constexpr const char* kUsage =
     "usage: dtrain [train] [options]          train (the default command)\n"
     "       dtrain eval --checkpoint PATH     loss/accuracy of a checkpoint on the test set\n"
     "       dtrain inspect PATH [--json]      what a checkpoint holds; checks its integrity\n"
-    "       dtrain bench allreduce [options]  ring vs MPI_Allreduce: size, time, algbw, busbw\n"
+    "       dtrain bench allreduce [options]  our allreduce algorithms vs MPI_Allreduce: time, "
+    "algbw, busbw;\n"
+    "                                         --tune writes a size->algorithm table, --fit a "
+    "cost model\n"
     "       dtrain export --checkpoint PATH --output model.onnx   the network as ONNX\n"
     "       dtrain predict --checkpoint PATH --input x.npy --output y.npy\n"
     "       dtrain plot METRICS.jsonl [--output curves.png]   training curves\n"
@@ -94,8 +97,12 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "max-steps", po::value(&t.max_steps)->default_value(0),
       "stop once the global step reaches N, then evaluate and finish (0 = no limit)")(
       "threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)")(
-      "allreduce", po::value(&o.allreduce)->default_value("ring"),
-      "ring (dtrain's ring-allreduce) | mpi (MPI_Allreduce, the reference)")(
+      "allreduce", po::value(&o.allreduce)->default_value("auto"),
+      "auto (per message size from the algorithm table) | ring | rd (recursive doubling) | "
+      "rabenseifner | hierarchical (shared memory inside a host) | mpi (MPI_Allreduce, the "
+      "reference)")("allreduce-table", po::value(&o.allreduce_table_path),
+                    "size->algorithm table for --allreduce auto (written by dtrain bench "
+                    "allreduce --tune); default: the built-in one")(
       "overlap", po::value(&o.overlap)->default_value("on"),
       "on: a communication thread sums each gradient bucket while backward goes on | off: "
       "after backward (same result)")(
@@ -173,7 +180,17 @@ po::options_description bench_options(CliOptions& o, std::string& algos) {
       ("max-bytes", po::value(&b.max_bytes)->default_value(std::size_t{256} << 20, "268435456"),
        "largest message (bytes); sizes double from min to max")
       ("iters", po::value(&b.iters)->default_value(0), "timed iterations per size (0 = by size)")
-      ("algo", po::value(&algos)->default_value("ring,mpi"), "comma-separated: ring, mpi")
+      ("algo", po::value(&algos)->default_value("auto,mpi"),
+       "comma-separated: auto, ring, rd, rabenseifner, hierarchical, mpi (measured in turns)")
+      ("allreduce-table", po::value(&o.allreduce_table_path),
+       "the table `auto` uses (default: the built-in one)")
+      ("tune", po::bool_switch(&o.bench_tune),
+       "measure ring, rd, rabenseifner, hierarchical and write the fastest per size as a "
+       "table to --output")
+      ("output", po::value(&o.bench_output), "table file that --tune writes")
+      ("fit", po::bool_switch(&o.bench_fit),
+       "fit alpha, beta (and measure gamma) of each algorithm's cost model and print them")
+      ("fit-json", po::value(&o.bench_fit_json), "also write the fit as JSON to FILE (--fit)")
       ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
   // clang-format on
   return desc;
@@ -229,6 +246,12 @@ void require(bool ok, const std::string& option, const T& value, const std::stri
   }
 }
 
+void read_allreduce_table(CliOptions& o) {
+  if (!o.allreduce_table_path.empty()) {
+    o.allreduce_table = comm::AlgorithmTable::read_file(o.allreduce_table_path);
+  }
+}
+
 void validate_train(CliOptions& o, const std::string& lr_scaling, const std::string& progress) {
   auto& t = o.train;
   require(t.epochs >= 1, "--epochs", t.epochs, "an integer >= 1");
@@ -259,7 +282,9 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
   require(lr_scaling == "none" || lr_scaling == "linear", "--lr-scaling", lr_scaling,
           "none or linear");
   t.linear_lr_scaling = lr_scaling == "linear";
-  require(o.allreduce == "ring" || o.allreduce == "mpi", "--allreduce", o.allreduce, "ring or mpi");
+  require(o.allreduce == "auto" || comm::parse_algo(o.allreduce).has_value(), "--allreduce",
+          o.allreduce, "auto, ring, rd, rabenseifner, hierarchical or mpi");
+  read_allreduce_table(o);
   require(o.overlap == "on" || o.overlap == "off", "--overlap", o.overlap, "on or off");
   t.overlap = o.overlap == "on";
   if (o.bucket_mb == "auto") {
@@ -331,9 +356,20 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
         return o;
       }
       o.bench.algos = split_commas(algos);
+      require(!o.bench.algos.empty(), "--algo", algos, "a comma-separated list of algorithms");
       for (const auto& a : o.bench.algos) {
-        require(a == "ring" || a == "mpi", "--algo", algos, "a comma-separated list of ring, mpi");
+        require(a == "auto" || comm::parse_algo(a).has_value(), "--algo", algos,
+                "a comma-separated list of auto, ring, rd, rabenseifner, hierarchical, mpi");
       }
+      if (o.bench_tune) {
+        require(!o.bench_output.empty(), "--tune", "without --output",
+                "--output FILE (where the table goes)");
+        o.bench.algos = {"ring", "rd", "rabenseifner", "hierarchical"};
+      } else {
+        require(o.bench_output.empty(), "--output", o.bench_output, "only together with --tune");
+      }
+      if (!o.bench_fit_json.empty()) o.bench_fit = true;
+      read_allreduce_table(o);
       return o;
     }
     if (!args.empty() && (args[0] == "eval" || args[0] == "inspect")) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "comm/allreduce_bench.h"
+#include "comm/collectives/algorithm_table.h"
 #include "data/data_source.h"
 #include "train/train_config.h"
 
@@ -32,7 +33,11 @@ struct CliOptions {
   std::size_t val_size = 5000;
   data::DataOptions data_format;  // --num-classes, --label-column, HDF5 options (path unused)
   int threads = 1;
-  std::string allreduce = "ring";
+  std::string allreduce = "auto";
+  // --allreduce-table FILE (train, bench): read at parse time, so a bad file fails (exit 3)
+  // before MPI starts, the same way on every rank.
+  std::string allreduce_table_path;
+  comm::AlgorithmTable allreduce_table = comm::AlgorithmTable::builtin();
   // As given, parsed into train.overlap and train.bucket_mb by validation.
   std::string overlap = "on";
   std::string bucket_mb = "auto";
@@ -56,6 +61,10 @@ struct CliOptions {
   bool plot = false;                      // train --plot
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
+  bool bench_tune = false;       // --tune: measure and write the size->algorithm table
+  std::string bench_output;      // --output FILE for --tune
+  bool bench_fit = false;        // --fit: alpha-beta-gamma per algorithm
+  std::string bench_fit_json;    // --fit-json FILE (implies --fit)
   std::string help_text;  // filled for Command::kHelp
 };
 

@@ -123,7 +123,8 @@ int run_train(const CliOptions& o) {
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
-  comm::MpiCommunicator mpi_comm(o.allreduce);
+  comm::MpiCommunicator mpi_comm(o.allreduce, comm::RingAllreduce::kDefaultChunkFloats,
+                                 o.allreduce_table);
   std::optional<comm::FaultInjectingCommunicator> faulty;
   if (const auto plan = comm::fault_plan_from_environment()) faulty.emplace(mpi_comm, *plan);
   comm::Communicator& comm = faulty ? static_cast<comm::Communicator&>(*faulty) : mpi_comm;
@@ -162,6 +163,7 @@ int run_train(const CliOptions& o) {
   config.model_spec = model_config;
   config.apply_model_defaults(o.lr_given);
   config.stop_on_signals = true;
+  config.allreduce_fingerprint = mpi_comm.allreduce_fingerprint();
   train::TrainResult result;
   run_guarded(comm, [&] {
     train::Trainer trainer(comm, *task, data, config, store ? &*store : nullptr,

@@ -72,42 +72,64 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   validate(options);
   const int ranks = comm.size();
   const int rank = comm.rank();
-  std::vector<AllreduceBenchResult> results;
-  std::vector<float> data;
-  for (const std::string& algo : options.algos) {
-    for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= 2) {
-      const std::size_t n = bytes / sizeof(float);
-      data.resize(n);
-      const int iters = options.iters > 0 ? options.iters : default_bench_iters(bytes);
-      // Warm-up: connections, ring scratch and page faults are not part of the measurement.
+  const std::size_t algos = options.algos.size();
+  std::vector<AllreduceBenchResult> by_size;  // size-major while measuring
+  std::vector<float> data(options.min_bytes / sizeof(float));
+  // Start-up: for a while after launch (mpirun and its helper threads still busy) the first
+  // collectives ran ~10-30 ms each on a shared 2-core machine; warm up for at least one
+  // second (rank 0's clock, agreed by all) so that the first size is measured like the rest.
+  const auto warm_up_start = std::chrono::steady_clock::now();
+  for (bool done = false; !done;) {
+    for (int round = 0; round < 10; ++round) {
+      for (const std::string& algo : options.algos) {
+        comm.barrier();
+        allreduce(data, algo);
+      }
+    }
+    const bool elapsed = std::chrono::steady_clock::now() - warm_up_start > std::chrono::seconds(1);
+    done = comm.allreduce_max(rank == 0 && elapsed ? 1 : 0) == 1;
+  }
+  for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= 2) {
+    const std::size_t n = bytes / sizeof(float);
+    data.resize(n);
+    const int iters = options.iters > 0 ? options.iters : default_bench_iters(bytes);
+    // Warm-up: connections, scratch and page faults are not part of the measurement.
+    std::vector<long long> wrong(algos, 0);
+    for (std::size_t a = 0; a < algos; ++a) {
       fill_input(data, rank);
-      allreduce(data, algo);
-      long long wrong = count_wrong(data, ranks);
-
-      // One slot per (rank, iteration): a sum over ranks is then a gather, exactly.
-      std::vector<double> times(static_cast<std::size_t>(ranks) * iters, 0.0);
-      for (int it = 0; it < iters; ++it) {
+      allreduce(data, options.algos[a]);
+      wrong[a] += count_wrong(data, ranks);
+    }
+    // Algorithms take turns iteration by iteration, so a burst of load from other
+    // processes on a shared machine hits all of them alike. One slot per (algo, rank,
+    // iteration): a sum over ranks is then a gather, exactly.
+    const auto slots = static_cast<std::size_t>(ranks) * static_cast<std::size_t>(iters);
+    std::vector<double> times(algos * slots, 0.0);
+    for (int it = 0; it < iters; ++it) {
+      for (std::size_t a = 0; a < algos; ++a) {
         fill_input(data, rank);
         comm.barrier();
         const auto start = std::chrono::steady_clock::now();
-        allreduce(data, algo);
+        allreduce(data, options.algos[a]);
         const auto stop = std::chrono::steady_clock::now();
-        times[static_cast<std::size_t>(rank) * iters + it] =
+        times[a * slots + static_cast<std::size_t>(rank) * iters + it] =
             std::chrono::duration<double, std::micro>(stop - start).count();
-        wrong += count_wrong(data, ranks);
+        wrong[a] += count_wrong(data, ranks);
       }
-      comm.allreduce_sum(times);
+    }
+    comm.allreduce_sum(times);
+    std::vector<double> wrong_total(wrong.begin(), wrong.end());
+    comm.allreduce_sum(std::span<double>(wrong_total));
+    for (std::size_t a = 0; a < algos; ++a) {
       std::vector<double> slowest(iters, 0.0);
       for (int r = 0; r < ranks; ++r) {
         for (int it = 0; it < iters; ++it) {
-          slowest[it] = std::max(slowest[it], times[static_cast<std::size_t>(r) * iters + it]);
+          slowest[it] =
+              std::max(slowest[it], times[a * slots + static_cast<std::size_t>(r) * iters + it]);
         }
       }
-      double wrong_total = static_cast<double>(wrong);
-      comm.allreduce_sum(std::span<double>(&wrong_total, 1));
-
       AllreduceBenchResult result;
-      result.algo = algo;
+      result.algo = options.algos[a];
       result.bytes = n * sizeof(float);
       result.ranks = ranks;
       result.time_us_p50 = percentile(slowest, 0.50);
@@ -116,12 +138,17 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
         result.algbw_gbs = static_cast<double>(result.bytes) / (result.time_us_p50 * 1e3);
       }
       result.busbw_gbs = result.algbw_gbs * 2.0 * (ranks - 1) / ranks;
-      result.wrong = static_cast<long long>(wrong_total);
-      results.push_back(result);
-      if (bytes > options.max_bytes / 2) {
-        break;  // bytes*2 would pass max_bytes (or overflow)
-      }
+      result.wrong = static_cast<long long>(wrong_total[a]);
+      by_size.push_back(result);
     }
+    if (bytes > options.max_bytes / 2) {
+      break;  // bytes*2 would pass max_bytes (or overflow)
+    }
+  }
+  // Reported algorithm by algorithm, each over increasing sizes.
+  std::vector<AllreduceBenchResult> results;
+  for (std::size_t a = 0; a < algos; ++a) {
+    for (std::size_t i = a; i < by_size.size(); i += algos) results.push_back(by_size[i]);
   }
   return results;
 }

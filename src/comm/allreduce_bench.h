@@ -15,7 +15,7 @@ struct AllreduceBenchOptions {
   std::size_t min_bytes = 8;
   std::size_t max_bytes = std::size_t{256} << 20;
   int iters = 0;  // timed iterations per size; 0 = chosen by size
-  std::vector<std::string> algos{"ring", "mpi"};
+  std::vector<std::string> algos{"auto", "mpi"};
 };
 
 struct AllreduceBenchResult {
@@ -32,7 +32,9 @@ struct AllreduceBenchResult {
 // Timed iterations used for a message size when options.iters is 0.
 int default_bench_iters(std::size_t bytes);
 
-// Collective. For each algo, for bytes = min_bytes, 2*min_bytes, ... <= max_bytes, calls
+// Collective. For bytes = min_bytes, 2*min_bytes, ... <= max_bytes, for each algo (taking
+// turns iteration by iteration), calls allreduce(data, algo); results come algo by algo.
+// For each algo, for bytes = min_bytes, 2*min_bytes, ... <= max_bytes, calls
 // allreduce(data, algo) with rank- and index-dependent integer data (the sum is exact in
 // float for up to ~1600 ranks). Throws ConfigError naming --min-bytes/--max-bytes/--iters
 // for invalid options. The results are the same on every rank; rank 0 prints them.

@@ -39,6 +39,9 @@ struct TrainConfig {
   bool error_feedback = false;
   // --timeline: rank 0 writes every rank's Chrome trace here at the end (empty: none).
   std::string timeline_path;
+  // Hash of --allreduce and its size->algorithm table (comm::MpiCommunicator): part of the
+  // fingerprint, so ranks that would pick different algorithms refuse to start.
+  std::uint64_t allreduce_fingerprint = 0;
   nn::ModelConfig model_spec;  // saved in checkpoints so a file describes its own network
   // Takes model_spec.defaults (the model's own recipe) where the command line left the
   // choice open: the learning rate unless --lr was given; Adam's beta1.

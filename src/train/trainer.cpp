@@ -21,7 +21,7 @@ std::uint64_t TrainConfig::fingerprint() const {
   f.add(model_name).add(epochs).add(global_batch).add(lr).add(linear_lr_scaling);
   f.add(warmup_epochs).add(seed).add(max_steps).add(eval_batch);
   f.add(optimizer.kind).add(optimizer.momentum).add(optimizer.beta1).add(optimizer.beta2);
-  f.add(optimizer.epsilon);
+  f.add(optimizer.epsilon).add(allreduce_fingerprint);
   // Not overlap: it changes when buckets are reduced, never what they sum to.
   f.add(bucket_mb).add(grad_compression).add(error_feedback);
   return f.value();

@@ -8,7 +8,7 @@
 
 #include "core/errors.h"
 #include "comm/communicator.h"
-#include "comm/ring_allreduce.h"
+#include "comm/collectives/ring_allreduce.h"
 #include "testing/in_process_transport.h"
 
 namespace dtrain::test {

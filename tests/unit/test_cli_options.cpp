@@ -44,7 +44,8 @@ TEST(CliOptions, DefaultsMatchDesign) {
   EXPECT_EQ(o.val_size, 5000u);
   EXPECT_EQ(o.train.max_steps, 0);
   EXPECT_EQ(o.threads, 1);
-  EXPECT_EQ(o.allreduce, "ring");
+  EXPECT_EQ(o.allreduce, "auto");
+  EXPECT_EQ(o.allreduce_table.fingerprint(), comm::AlgorithmTable::builtin().fingerprint());
   EXPECT_EQ(o.train.progress, train::ProgressMode::kAuto);
   EXPECT_EQ(parse({"train", "--epochs", "2"}).train.epochs, 2);
 }
@@ -66,6 +67,75 @@ TEST(CliOptions, InvalidValuesNameTheOption) {
   expect_config_error({"frobnicate"}, "frobnicate");
   expect_config_error({"bench", "allgather"}, "bench");
   expect_config_error({"bench", "allreduce", "--algo", "ring,tree"}, "--algo");
+  expect_config_error({"bench", "allreduce", "--tune"}, "--output");
+  expect_config_error({"bench", "allreduce", "--output", "t.txt"}, "--tune");
+}
+
+TEST(CliOptions, EveryAllreduceAlgorithmIsAccepted) {
+  for (const char* algo : {"auto", "ring", "rd", "rabenseifner", "hierarchical", "mpi"}) {
+    EXPECT_EQ(parse({"--allreduce", algo}).allreduce, algo);
+  }
+  const auto bench = parse({"bench", "allreduce", "--algo", "auto,ring,rd,rabenseifner,hierarchical,mpi"});
+  EXPECT_EQ(bench.bench.algos.size(), 6u);
+  const auto tune = parse({"bench", "allreduce", "--tune", "--output", "t.txt"});
+  EXPECT_EQ(tune.bench.algos,
+            (std::vector<std::string>{"ring", "rd", "rabenseifner", "hierarchical"}));
+}
+
+TEST(CliOptions, AllreduceTableFileIsReadAndBadOnesNameFileAndLine) {
+  const auto dir = std::filesystem::temp_directory_path() / "dtrain_table_test";
+  std::filesystem::create_directories(dir);
+  const auto good = (dir / "good.txt").string();
+  std::ofstream(good) << "# tuned\nshm 4096 rd\nshm max ring\n";
+  const auto o = parse({"--allreduce-table", good});
+  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4096), comm::AllreduceAlgo::kRecursiveDoubling);
+  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4097), comm::AllreduceAlgo::kRing);
+  // The net section is the built-in one.
+  EXPECT_EQ(o.allreduce_table.entries(comm::Topology::kOneRankPerHost),
+            comm::AlgorithmTable::builtin().entries(comm::Topology::kOneRankPerHost));
+  EXPECT_NE(o.allreduce_table.fingerprint(), comm::AlgorithmTable::builtin().fingerprint());
+  // The same option from a config file.
+  const auto ini = (dir / "run.ini").string();
+  std::ofstream(ini) << "allreduce-table = " << good << "\n";
+  EXPECT_EQ(parse({"--config", ini}).allreduce_table.fingerprint(), o.allreduce_table.fingerprint());
+  EXPECT_EQ(parse({"bench", "allreduce", "--allreduce-table", good}).allreduce_table.fingerprint(),
+            o.allreduce_table.fingerprint());
+
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"shm 4096 rd\nshm 100 ring\nshm max ring\n", ":2:"},      // sizes must increase
+      {"shm 4096 rd\n", ":1:"},                                  // no max
+      {"\n\nshm 4096 tree\n", ":3:"},                           // unknown algorithm
+      {"shm max mpi\n", ":1:"},                                  // not one of ours
+      {"gpu max ring\n", ":1:"},                                 // unknown topology
+      {"shm -5 ring\nshm max ring\n", ":1:"},                   // bad size
+      {"shm 12x ring\n", ":1:"},
+      {"shm max ring extra\n", ":1:"},
+      {"shm max\n", ":1:"},
+      {"# only a comment\n", ":1:"},                             // no entries
+  };
+  for (const auto& [text, where] : bad) {
+    const auto path = (dir / "bad.txt").string();
+    std::ofstream(path) << text;
+    try {
+      parse({"--allreduce-table", path});
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(e.exit_code(), kExitBadInput) << message;
+      EXPECT_NE(message.find(path + where), std::string::npos) << message;
+    }
+  }
+  try {
+    parse({"--allreduce-table", (dir / "missing.txt").string()});
+    ADD_FAILURE() << "accepted a missing table";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_NE(std::string(e.what()).find("missing.txt"), std::string::npos);
+  }
+  // A written table reads back the same.
+  const auto round = comm::AlgorithmTable::parse(o.allreduce_table.to_text(), "round-trip");
+  EXPECT_EQ(round.fingerprint(), o.allreduce_table.fingerprint());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliOptions, ConfigFileReadsTheSameOptionsAndCommandLineWins) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "comm/ring_allreduce.h"
+#include "comm/collectives/ring_allreduce.h"
 #include "core/rng.h"
 #include "testing/in_process_communicator.h"
 #include "testing/in_process_transport.h"

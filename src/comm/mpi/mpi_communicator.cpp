@@ -4,12 +4,17 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <utility>
 
+#include "comm/collectives/hierarchical.h"
+#include "comm/collectives/rabenseifner.h"
+#include "comm/collectives/recursive_doubling.h"
 #include "comm/mpi/mpi_c.h"
 #include "comm/mpi/mpi_check.h"
 #include "comm/mpi/mpi_transport.h"
+#include "core/hash.h"
 
 namespace dtrain::comm {
 
@@ -17,6 +22,27 @@ struct MpiCommunicator::Impl {
   MPI_Comm comm = MPI_COMM_NULL;
   std::unique_ptr<MpiTransport> transport;
   std::unique_ptr<RingAllreduce> ring;
+  std::unique_ptr<RecursiveDoublingAllreduce> rd;
+  std::unique_ptr<RabenseifnerAllreduce> rabenseifner;
+  // Hierarchical: the ranks of this host, the host leaders, the shared window.
+  MPI_Comm host = MPI_COMM_NULL;
+  MPI_Comm leaders = MPI_COMM_NULL;
+  MPI_Win window = MPI_WIN_NULL;
+  std::unique_ptr<MpiTransport> leader_transport;
+  std::unique_ptr<HierarchicalAllreduce> hierarchical;
+
+  void free_handles() {
+    hierarchical.reset();
+    leader_transport.reset();
+    if (window != MPI_WIN_NULL) MPI_Win_free(&window);
+    if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
+    if (host != MPI_COMM_NULL) MPI_Comm_free(&host);
+    rabenseifner.reset();
+    rd.reset();
+    ring.reset();
+    transport.reset();
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  }
 };
 
 namespace {
@@ -33,10 +59,11 @@ void in_int_chunks(std::span<T> data, Fn&& fn) {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(std::string algo, std::size_t chunk_floats)
-    : algo_(std::move(algo)), impl_(std::make_unique<Impl>()) {
-  if (algo_ != "ring" && algo_ != "mpi") {
-    throw ConfigError("--allreduce: unknown algorithm '" + algo_ + "' (expected ring or mpi)");
+MpiCommunicator::MpiCommunicator(std::string algo, std::size_t chunk_floats, AlgorithmTable table)
+    : algo_(std::move(algo)), table_(std::move(table)), impl_(std::make_unique<Impl>()) {
+  if (algo_ != "auto" && !parse_algo(algo_)) {
+    throw ConfigError("--allreduce: unknown algorithm '" + algo_ +
+                      "' (expected auto, ring, rd, rabenseifner, hierarchical or mpi)");
   }
   int initialized = 0;
   check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
@@ -51,29 +78,123 @@ MpiCommunicator::MpiCommunicator(std::string algo, std::size_t chunk_floats)
     check_mpi(MPI_Comm_size(impl_->comm, &size_), "MPI_Comm_size");
     impl_->transport = std::make_unique<MpiTransport>(impl_->comm);
     impl_->ring = std::make_unique<RingAllreduce>(*impl_->transport, chunk_floats);
+    impl_->rd = std::make_unique<RecursiveDoublingAllreduce>(*impl_->transport, chunk_floats);
+    impl_->rabenseifner = std::make_unique<RabenseifnerAllreduce>(*impl_->transport, chunk_floats);
+    set_up_host();
+    // Auto must pick the same algorithm on every rank: the same choice and table everywhere.
+    const auto mine = allreduce_fingerprint();
+    std::uint64_t lowest = 0, highest = 0;
+    check_mpi(MPI_Allreduce(&mine, &lowest, 1, MPI_UINT64_T, MPI_MIN, impl_->comm),
+              "MPI_Allreduce (table check)");
+    check_mpi(MPI_Allreduce(&mine, &highest, 1, MPI_UINT64_T, MPI_MAX, impl_->comm),
+              "MPI_Allreduce (table check)");
+    if (lowest != highest) {
+      ConfigError error(
+          "--allreduce/--allreduce-table differ between ranks: every rank must use the same "
+          "algorithm and the same table file contents");
+      error.mark_collective();
+      throw error;
+    }
   } catch (...) {
-    MPI_Comm_free(&impl_->comm);
+    impl_->free_handles();
     throw;
   }
 }
 
+void MpiCommunicator::set_up_host() {
+  // The ranks that can share memory with this one (one host), and one leader per host.
+  check_mpi(
+      MPI_Comm_split_type(impl_->comm, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &impl_->host),
+      "MPI_Comm_split_type (shared)");
+  int local_rank = 0, local_size = 1;
+  check_mpi(MPI_Comm_rank(impl_->host, &local_rank), "MPI_Comm_rank (host)");
+  check_mpi(MPI_Comm_size(impl_->host, &local_size), "MPI_Comm_size (host)");
+  check_mpi(
+      MPI_Comm_split(impl_->comm, local_rank == 0 ? 0 : MPI_UNDEFINED, rank_, &impl_->leaders),
+      "MPI_Comm_split (leaders)");
+  int is_leader = local_rank == 0 ? 1 : 0, largest_host = 0;
+  check_mpi(MPI_Allreduce(&is_leader, &hosts_, 1, MPI_INT, MPI_SUM, impl_->comm),
+            "MPI_Allreduce (hosts)");
+  check_mpi(MPI_Allreduce(&local_size, &largest_host, 1, MPI_INT, MPI_MAX, impl_->comm),
+            "MPI_Allreduce (ranks per host)");
+  topology_ = largest_host > 1 ? Topology::kSharedHosts : Topology::kOneRankPerHost;
+
+  // One window per host, allocated by local rank 0 and mapped by all: the only shared
+  // scratch the hierarchical algorithm ever uses (never reallocated per call).
+  const std::size_t needed = HierarchicalAllreduce::shared_bytes(local_size) + 64;
+  void* base = nullptr;
+  check_mpi(MPI_Win_allocate_shared(static_cast<MPI_Aint>(local_rank == 0 ? needed : 0), 1,
+                                    MPI_INFO_NULL, impl_->host, &base, &impl_->window),
+            "MPI_Win_allocate_shared");
+  MPI_Aint size = 0;
+  int disp = 1;
+  check_mpi(MPI_Win_shared_query(impl_->window, 0, &size, &disp, &base), "MPI_Win_shared_query");
+  auto* bytes = static_cast<std::byte*>(base);
+  // Align to a cache line; local rank 0's offset is everyone's (the mappings are page
+  // aligned), and a rank that disagrees says so instead of corrupting memory.
+  auto offset = static_cast<int>((64 - reinterpret_cast<std::uintptr_t>(bytes) % 64) % 64);
+  check_mpi(MPI_Bcast(&offset, 1, MPI_INT, 0, impl_->host), "MPI_Bcast (window offset)");
+  bytes += offset;
+  if (reinterpret_cast<std::uintptr_t>(bytes) % 64 != 0) {
+    throw CommError("shared window is not cache-line aligned the same way on every rank");
+  }
+  if (local_rank == 0) std::memset(bytes, 0, needed - 64);
+  check_mpi(MPI_Barrier(impl_->host), "MPI_Barrier (host)");
+
+  HostGroup group;
+  group.shared = std::span<std::byte>(bytes, needed - 64);
+  group.local_rank = local_rank;
+  group.local_size = local_size;
+  group.hosts = hosts_;
+  MPI_Comm world = impl_->comm;
+  group.progress = [world] {
+    int flag = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, world, &flag, MPI_STATUS_IGNORE);
+  };
+  if (local_rank == 0 && hosts_ > 1) {
+    impl_->leader_transport = std::make_unique<MpiTransport>(impl_->leaders);
+    group.leaders = impl_->leader_transport.get();
+  }
+  impl_->hierarchical = std::make_unique<HierarchicalAllreduce>(group);
+}
+
 MpiCommunicator::~MpiCommunicator() {
-  impl_->ring.reset();
-  impl_->transport.reset();
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized && impl_->comm != MPI_COMM_NULL) {
-    MPI_Comm_free(&impl_->comm);
-  }
+  if (!finalized) impl_->free_handles();
+}
+
+AllreduceAlgo MpiCommunicator::algorithm_for(std::size_t bytes) const {
+  if (algo_ == "auto") return table_.choose(topology_, bytes);
+  return *parse_algo(algo_);
+}
+
+std::uint64_t MpiCommunicator::allreduce_fingerprint() const {
+  Fingerprint f;
+  f.add(algo_);
+  if (algo_ == "auto") f.add(table_.fingerprint());
+  return f.value();
 }
 
 void MpiCommunicator::allreduce_sum(std::span<float> data) {
+  allreduce_sum(data, algorithm_for(data.size_bytes()));
+}
+
+void MpiCommunicator::allreduce_sum(std::span<float> data, AllreduceAlgo algo) {
   if (size_ == 1 || data.empty()) {
     return;
   }
-  if (algo_ == "ring") {
-    impl_->ring->allreduce_sum(data);
-    return;
+  switch (algo) {
+    case AllreduceAlgo::kRing:
+      return impl_->ring->allreduce_sum(data);
+    case AllreduceAlgo::kRecursiveDoubling:
+      return impl_->rd->allreduce_sum(data);
+    case AllreduceAlgo::kRabenseifner:
+      return impl_->rabenseifner->allreduce_sum(data);
+    case AllreduceAlgo::kHierarchical:
+      return impl_->hierarchical->allreduce_sum(data);
+    case AllreduceAlgo::kMpi:
+      break;
   }
   in_int_chunks(data, [&](float* p, int n) {
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, impl_->comm),

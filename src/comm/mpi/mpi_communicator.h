@@ -7,27 +7,42 @@
 #include <memory>
 #include <string>
 
+#include "comm/collectives/algorithm_table.h"
+#include "comm/collectives/ring_allreduce.h"
 #include "comm/communicator.h"
-#include "comm/ring_allreduce.h"
 
 namespace dtrain::comm {
 
 class MpiCommunicator final : public Communicator {
  public:
-  // algo is the --allreduce value: "ring" (RingAllreduce over MPI point-to-point) or "mpi"
-  // (MPI_Allreduce, the reference). Anything else throws ConfigError. chunk_floats is the
-  // ring's pipelining chunk. Collective over MPI_COMM_WORLD (it duplicates it).
+  // algo is the --allreduce value: "auto" (per message size from `table`), "ring", "rd",
+  // "rabenseifner", "hierarchical" (our algorithms over MPI point-to-point and, for
+  // hierarchical, an MPI-3 shared-memory window per host) or "mpi" (MPI_Allreduce, the
+  // reference). Anything else throws ConfigError. chunk_floats is the pipelining chunk.
+  // Collective over MPI_COMM_WORLD (it duplicates it); every rank must pass the same algo
+  // and table, or every rank throws ConfigError.
   explicit MpiCommunicator(std::string algo,
-                           std::size_t chunk_floats = RingAllreduce::kDefaultChunkFloats);
+                           std::size_t chunk_floats = RingAllreduce::kDefaultChunkFloats,
+                           AlgorithmTable table = AlgorithmTable::builtin());
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
 
   const std::string& algo() const { return algo_; }
+  const AlgorithmTable& table() const { return table_; }
+  // shm when some host runs several ranks, net otherwise (the same on every rank).
+  Topology topology() const { return topology_; }
+  int hosts() const { return hosts_; }
+  // The algorithm allreduce_sum uses for a message of `bytes` (the table's pick for auto).
+  AllreduceAlgo algorithm_for(std::size_t bytes) const;
+  // Hash of the algorithm choice and table, for the run configuration's fingerprint.
+  std::uint64_t allreduce_fingerprint() const;
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void allreduce_sum(std::span<float> data) override;
+  // The same with a given algorithm (benchmarks; collective like allreduce_sum).
+  void allreduce_sum(std::span<float> data, AllreduceAlgo algo);
   void allreduce_sum(std::span<double> data) override;
   int allreduce_max(int value) override;
   void broadcast(std::span<float> data, int root) override;
@@ -39,10 +54,14 @@ class MpiCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code) override;
 
  private:
-  struct Impl;  // the MPI_Comm, transport and ring, defined where <mpi.h> is included
+  struct Impl;  // MPI handles and the algorithms, defined where <mpi.h> is included
+  void set_up_host();
   std::string algo_;
+  AlgorithmTable table_;
+  Topology topology_ = Topology::kOneRankPerHost;
   int rank_ = 0;
   int size_ = 1;
+  int hosts_ = 1;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,4 +1,4 @@
-#include "comm/ring_allreduce.h"
+#include "comm/collectives/ring_allreduce.h"
 
 #include <algorithm>
 #include <string>
