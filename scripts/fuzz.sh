@@ -2,7 +2,7 @@
 # Fuzzes every parser of a user's file (issue 12): builds the libFuzzer targets of fuzz/ with
 # clang-14, ASan and UBSan into build-fuzz/, replays the committed corpus, then runs each
 # target for SECONDS [60] and prints executions and crashes per target.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     (targets: idx_reader model_spec checkpoint config_file)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     (targets: idx_reader model_spec checkpoint config_file npy npz csv)
 # New interesting inputs go to build-fuzz/corpus/<target>/ (the committed fuzz/corpus/ stays
 # as it is); a crash's input is saved as build-fuzz/crashes/<target>/crash-*: make it a
 # bad-input unit test, fix the bug, then add the input to fuzz/corpus/<target>/.
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx_reader model_spec checkpoint config_file)
+[ ${#targets[@]} -gt 0 ] || targets=(idx_reader model_spec checkpoint config_file npy npz csv)
 jobs="${FUZZ_JOBS:-1}"
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
