@@ -3,6 +3,7 @@
 #include <bit>
 #include <cmath>
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -85,8 +86,14 @@ namespace {
 // IEEE round-to-nearest-even, the same results as float_to_half/half_to_float above (NaN
 // payloads aside, which only matter as "not finite"), so ranks with and without F16C agree.
 #if defined(__x86_64__)
+// CPUID leaf 1, ECX bit 29 (F16C); AVX through the compiler's own check, which also asks
+// whether the OS saves the AVX registers. clang 14's __builtin_cpu_supports knows no "f16c".
 bool has_f16c() {
-  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool yes = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (ecx & (1u << 29)) != 0 && __builtin_cpu_supports("avx");
+  }();
   return yes;
 }
 
