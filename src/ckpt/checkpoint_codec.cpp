@@ -142,7 +142,10 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
     }
     m.params = unpack(pm.params(), m.role + " params", source);
     for (const auto& slot : m.slots) {
-      if (slot.offset + slot.size > m.params.size() || slot.shape.numel() != slot.size) {
+      // Compared without offset + size, which wraps for a forged offset near 2^64 (a
+      // negative int64 in the file) and would let the slot point outside the parameters.
+      if (slot.offset > m.params.size() || slot.size > m.params.size() - slot.offset ||
+          slot.shape.numel() != slot.size) {
         throw fail("slot '" + slot.name + "' does not fit the stored parameters");
       }
     }

@@ -7,6 +7,7 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
+#include "ckpt/sha256.h"
 #include "cli/model_registry.h"
 #include "core/errors.h"
 #include "core/rng.h"
@@ -169,6 +170,22 @@ TEST(CheckpointCodec, AModelWithoutStoredParametersDecodesWithoutUndefinedBehavi
   EXPECT_TRUE(decoded.params.empty());
   EXPECT_TRUE(decoded.slots.empty());
   EXPECT_EQ(params_sha256(decoded).size(), 64u);
+}
+
+// A slot whose offset is negative in the file (a huge size_t once read) used to pass the
+// bounds check because offset + size wrapped around; the SHA-256 only proves the payload is
+// intact, not that it is sane, so a forged payload with a matching digest must be refused.
+TEST(CheckpointCodec, SlotOffsetsThatWrapAroundAreRefused) {
+  proto::CheckpointFile file;
+  ASSERT_TRUE(file.ParseFromString(encode_checkpoint(sample_state())));
+  proto::CheckpointPayload payload;
+  ASSERT_TRUE(payload.ParseFromString(file.payload()));
+  auto* slot = payload.mutable_models(0)->mutable_slots(0);
+  slot->set_offset(-static_cast<std::int64_t>(slot->size()) + 1);
+  file.set_payload(payload.SerializeAsString());
+  const auto digest = sha256(file.payload().data(), file.payload().size());
+  file.set_payload_sha256(digest.data(), digest.size());
+  expect_checkpoint_error(file.SerializeAsString(), "does not fit");
 }
 
 TEST(CheckpointCodec, NewerFormatVersionIsRefusedClearly) {
