@@ -3,7 +3,7 @@
 # address and core, joined by a bridge, so that MPI ranks on different "hosts" can only talk
 # over TCP through a real (virtual) Ethernet link that can be shaped, counted and cut.
 #
-#   cluster/emulated-hosts.sh start N [--rate RATE] [--name P] [--subnet K]   make N hosts
+#   cluster/emulated-hosts.sh start N [--rate RATE] [--name P] [--subnet K] [--tcp-retries R]
 #   cluster/emulated-hosts.sh stop    [--name P]         remove everything P* (idempotent)
 #   cluster/emulated-hosts.sh env     [--name P]         `export ...` lines for mpirun (eval it)
 #   cluster/emulated-hosts.sh status  [--name P]         hosts, links, qdiscs, processes
@@ -22,10 +22,14 @@
 # benchmarking range, is ever used: it is routed nowhere, so no traffic leaves this machine.
 # Host i runs on core (i-1) mod nproc (taskset in the agent), so with N <= cores ranks on
 # different hosts never share a core; more hosts than cores share them round robin.
+# --tcp-retries R sets net.ipv4.tcp_retries2 inside each host (the kernel's default, 15, lets
+# an unacknowledged TCP send retry for ~15 minutes): how fast mpirun and its daemons give up on
+# a host whose link was cut. R = 3 gives up after ~3 s. Run mpirun on a host (`run`), as a
+# batch script does on the first node, for it to apply to mpirun too.
 # Needs root, iproute2 (ip, tc), util-linux (unshare, taskset).
 set -euo pipefail
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "emulated-hosts: $*" >&2; exit 1; }
 
 script="$(readlink -f "$0")"
@@ -35,6 +39,7 @@ shift
 name="${DTRAIN_HOSTS_NAME:-dth}"
 subnet="${DTRAIN_HOSTS_SUBNET:-0}"
 rate=""
+tcp_retries=""
 count=""
 positional=()
 while [ $# -gt 0 ]; do
@@ -42,6 +47,9 @@ while [ $# -gt 0 ]; do
     --name) name="${2:?--name needs a prefix}"; shift 2 ;;
     --subnet) subnet="${2:?--subnet needs a number 0-255}"; shift 2 ;;
     --rate) rate="${2:?--rate needs a rate such as 1gbit}"; shift 2 ;;
+    --tcp-retries) tcp_retries="${2:?--tcp-retries needs a number}"; shift 2
+      [[ "$tcp_retries" =~ ^[0-9]+$ ]] && [ "$tcp_retries" -ge 1 ] && [ "$tcp_retries" -le 15 ] ||
+        die "--tcp-retries '$tcp_retries': expected 1-15 (net.ipv4.tcp_retries2)" ;;
     -h|--help) usage; exit 0 ;;
     --) shift; positional+=("$@"); break ;;
     *) positional+=("$1"); shift
@@ -125,6 +133,7 @@ start() {
     ip netns exec "$ns" ip addr add "$net.$i/24" dev eth0
     ip netns exec "$ns" ip link set eth0 up
     ip netns exec "$ns" ip link set lo up
+    [ -z "$tcp_retries" ] || ip netns exec "$ns" sysctl -qw "net.ipv4.tcp_retries2=$tcp_retries"
     [ -z "$rate" ] || shape "$i" "$rate"
     echo "$ns $net.$i $(((i - 1) % cores))" >> "$dir/hosts"
   done

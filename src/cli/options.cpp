@@ -79,16 +79,16 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "model", po::value(&t.model_name)->default_value("cnn"),
       ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())(
       "data", po::value(&o.data)->default_value(data::default_data_dir()),
-      "directory of train/t10k IDX files (gzip'd or not), NumPy .npy/.npz, CSV, HDF5 .h5, or 'synthetic'")(
-      "epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")(
+      "directory of train/t10k IDX files (gzip'd or not), NumPy .npy/.npz, CSV, HDF5 .h5, or "
+      "'synthetic'")("epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")(
       "batch-size", po::value(&t.global_batch)->default_value(128),
       "GLOBAL batch size, split over ranks (>= number of ranks)")(
       "optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")(
       "lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
       "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a model "
-      "file's `defaults { lr }` replaces the default (lstm: 0.005, gan: 0.0002)")("lr-scaling",
-                                                   po::value(&lr_scaling)->default_value("none"),
-                                                   "none | linear (lr * batch-size / 128)")(
+      "file's `defaults { lr }` replaces the default (lstm: 0.005, gan: 0.0002)")(
+      "lr-scaling", po::value(&lr_scaling)->default_value("none"),
+      "none | linear (lr * batch-size / 128)")(
       "warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
       "ramp the learning rate up linearly over this many epochs (>= 0)")(
       "seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")(
@@ -113,6 +113,11 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "none | fp16 | bf16: gradients travel as 16-bit values, summed in float32")(
       "error-feedback", po::bool_switch(&t.error_feedback),
       "with --grad-compression: add what rounding dropped to the next step's gradient")(
+      "comm-timeout", po::value(&o.comm_timeout)->default_value(600.0, "600"),
+      "end the job (exit 4) when a rank has waited this many seconds on its peers in one "
+      "collective during training steps, naming the silent ranks (0 = off)")(
+      "stall-warning", po::value(&o.stall_warning)->default_value(60.0, "60"),
+      "print which ranks are behind once a collective has waited this many seconds (0 = off)")(
       "timeline", po::value(&t.timeline_path),
       "write a Chrome trace (chrome://tracing, Perfetto) of every rank to FILE (rank 0)")(
       "checkpoint-dir", po::value(&o.checkpoint_dir),
@@ -301,6 +306,11 @@ void validate_train(CliOptions& o, const std::string& lr_scaling, const std::str
             "auto or a number of MiB in (0, 1024]");
     t.bucket_mb = mb;
   }
+  // Seconds as a user would write them; below 1 s a descheduled rank would trip it.
+  require(o.comm_timeout == 0.0 || (o.comm_timeout >= 1.0 && o.comm_timeout <= 604800.0),
+          "--comm-timeout", o.comm_timeout, "0 (off) or seconds in [1, 604800]");
+  require(o.stall_warning == 0.0 || (o.stall_warning >= 1.0 && o.stall_warning <= 604800.0),
+          "--stall-warning", o.stall_warning, "0 (off) or seconds in [1, 604800]");
   comm::parse_compression(t.grad_compression);  // throws ConfigError naming the option
   if (t.error_feedback && t.grad_compression == "none") {
     throw ConfigError("--error-feedback: needs --grad-compression fp16 or bf16");

@@ -41,6 +41,9 @@ struct CliOptions {
   // As given, parsed into train.overlap and train.bucket_mb by validation.
   std::string overlap = "on";
   std::string bucket_mb = "auto";
+  // The watchdog (train): seconds, 0 = off.
+  double comm_timeout = 600.0;
+  double stall_warning = 60.0;
   // Checkpoints (train).
   std::string checkpoint_dir;
   int keep = 3;

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "cli/model_registry.h"
 #include "comm/fault_injection.h"
 #include "comm/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_watchdog.h"
 #include "data/data_source.h"
 #include "nn/model_config.h"
 #include "tensor/blas.h"
@@ -125,6 +127,12 @@ int run_train(const CliOptions& o) {
   train::install_stop_signal_handlers();
   comm::MpiCommunicator mpi_comm(o.allreduce, comm::RingAllreduce::kDefaultChunkFloats,
                                  o.allreduce_table);
+  // After the communicator (its start is collective too) and before setup, so a rank that
+  // stops while the others load data is named once training would have begun.
+  const auto watchdog = comm::start_watchdog(
+      {.comm_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.comm_timeout * 1000)),
+       .stall_warning =
+           std::chrono::milliseconds(static_cast<std::int64_t>(o.stall_warning * 1000))});
   std::optional<comm::FaultInjectingCommunicator> faulty;
   if (const auto plan = comm::fault_plan_from_environment()) faulty.emplace(mpi_comm, *plan);
   comm::Communicator& comm = faulty ? static_cast<comm::Communicator&>(*faulty) : mpi_comm;

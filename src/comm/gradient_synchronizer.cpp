@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "comm/liveness/progress_state.h"
 #include "core/errors.h"
 
 namespace dtrain::comm {
@@ -51,6 +52,8 @@ void GradientSynchronizer::reduce(Model& model, std::size_t m, std::size_t b) {
   const Bucket& bucket = model.buckets[b];
   const auto begin = Clock::now();
   auto data = model.grads.subspan(bucket.begin, bucket.size());
+  liveness::ProgressState::instance().label_next(liveness::CollectiveKind::kGradientBucket,
+                                                 static_cast<std::int32_t>(b));
   if (compressed_) {
     auto residual = model.residual.empty()
                         ? std::span<float>()

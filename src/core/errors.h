@@ -13,6 +13,8 @@ enum ExitCode : int {
   kExitRuntime = 1,
   kExitUsage = 2,
   kExitBadInput = 3,
+  // --comm-timeout: a peer stopped answering (stopped, cut off); resume from a checkpoint.
+  kExitCommTimeout = 4,
   kExitStopped = 75,
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "comm/liveness/progress_state.h"
 #include "core/errors.h"
 #include "core/hash.h"
 #include "data/batch.h"
@@ -281,6 +282,8 @@ void Trainer::restore_residuals(const TrainState& state) {
 
 void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result) {
   if (!store_) return;
+  // Rank 0 may write for long while the others wait: the watchdog excuses this phase.
+  comm::liveness::PhaseScope phase(comm::liveness::Phase::kCheckpoint);
   TimelineSpan span(timeline_.get(), Timeline::kMain, "checkpoint", "checkpoint");
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
@@ -358,6 +361,7 @@ void Trainer::check_finite(std::span<const float> grads, double local_loss,
 
 void Trainer::train_step(std::size_t step_in_epoch) {
   synchronizer_.set_step(global_step_ + 1);
+  comm::liveness::ProgressState::instance().set_step(global_step_ + 1);
   TimelineSpan step_span(
       timeline_.get(), Timeline::kMain, "step", "step",
       timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
@@ -392,6 +396,7 @@ void Trainer::update(std::size_t i, double local_loss) {
 }
 
 void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result) {
+  comm::liveness::PhaseScope phase(comm::liveness::Phase::kEvaluation);
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
   Report report;
@@ -422,6 +427,7 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
 
 void Trainer::write_outputs(int epoch) {
   if (config_.output_dir.empty()) return;
+  comm::liveness::PhaseScope phase(comm::liveness::Phase::kOutputs);
   const OutputContext out{
       .output_dir = config_.output_dir,
       .model_name = config_.model_spec.name.empty() ? config_.model_name : config_.model_spec.name,
@@ -439,6 +445,7 @@ void Trainer::write_outputs(int epoch) {
 
 void Trainer::write_timeline() {
   if (!timeline_) return;
+  comm::liveness::PhaseScope phase(comm::liveness::Phase::kOutputs);
   // Rank 0 gathers: every rank's part goes to it in one broadcast per rank (lengths first).
   const std::string mine = timeline_->trace_events(comm_.rank());
   const auto lengths = comm_.allgather(static_cast<std::uint64_t>(mine.size()));
@@ -466,6 +473,9 @@ TrainResult Trainer::run() {
     timeline_->set_origin(Clock::now());
   }
   const auto run_start = Clock::now();
+  // Setup (data, configuration checks) is over: from here a wait on a peer is bounded by
+  // --comm-timeout, except in the phases that set their own (evaluation, checkpoint, outputs).
+  comm::liveness::PhaseScope training(comm::liveness::Phase::kTraining);
   TrainResult result;
   const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
   auto limit_reached = [&] { return config_.max_steps > 0 && global_step_ >= config_.max_steps; };
@@ -539,6 +549,7 @@ TrainResult Trainer::run() {
   }
   result.steps = global_step_;
   {
+    comm::liveness::PhaseScope phase(comm::liveness::Phase::kEvaluation);
     TimelineSpan span(timeline_.get(), Timeline::kMain, "evaluate test", "evaluate");
     result.final_report = task_.final_report(data_.test, comm_, config_.eval_batch);
   }

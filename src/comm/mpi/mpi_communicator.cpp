@@ -11,6 +11,7 @@
 #include "comm/collectives/hierarchical.h"
 #include "comm/collectives/rabenseifner.h"
 #include "comm/collectives/recursive_doubling.h"
+#include "comm/liveness/progress_state.h"
 #include "comm/mpi/mpi_c.h"
 #include "comm/mpi/mpi_check.h"
 #include "comm/mpi/mpi_transport.h"
@@ -184,6 +185,7 @@ void MpiCommunicator::allreduce_sum(std::span<float> data, AllreduceAlgo algo) {
   if (size_ == 1 || data.empty()) {
     return;
   }
+  liveness::WaitScope waiting(liveness::CollectiveKind::kOther);
   switch (algo) {
     case AllreduceAlgo::kRing:
       return impl_->ring->allreduce_sum(data);
@@ -203,6 +205,7 @@ void MpiCommunicator::allreduce_sum(std::span<float> data, AllreduceAlgo algo) {
 }
 
 void MpiCommunicator::allreduce_sum(std::span<double> data) {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kMetrics);
   in_int_chunks(data, [&](double* p, int n) {
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, impl_->comm),
               "MPI_Allreduce (double sum)");
@@ -210,6 +213,7 @@ void MpiCommunicator::allreduce_sum(std::span<double> data) {
 }
 
 int MpiCommunicator::allreduce_max(int value) {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kAgreement);
   int result = 0;
   check_mpi(MPI_Allreduce(&value, &result, 1, MPI_INT, MPI_MAX, impl_->comm),
             "MPI_Allreduce (int max)");
@@ -217,18 +221,21 @@ int MpiCommunicator::allreduce_max(int value) {
 }
 
 void MpiCommunicator::broadcast(std::span<float> data, int root) {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kBroadcast);
   in_int_chunks(data, [&](float* p, int n) {
     check_mpi(MPI_Bcast(p, n, MPI_FLOAT, root, impl_->comm), "MPI_Bcast (floats)");
   });
 }
 
 void MpiCommunicator::broadcast(std::span<std::byte> data, int root) {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kBroadcast);
   in_int_chunks(data, [&](std::byte* p, int n) {
     check_mpi(MPI_Bcast(p, n, MPI_BYTE, root, impl_->comm), "MPI_Bcast (bytes)");
   });
 }
 
 std::vector<std::uint64_t> MpiCommunicator::allgather(std::uint64_t value) {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kAgreement);
   std::vector<std::uint64_t> values(static_cast<std::size_t>(size_));
   check_mpi(MPI_Allgather(&value, 1, MPI_UINT64_T, values.data(), 1, MPI_UINT64_T, impl_->comm),
             "MPI_Allgather");
@@ -246,11 +253,13 @@ void MpiCommunicator::allgather(std::span<const std::uint16_t> mine, std::span<s
                     " values exceeds INT_MAX; use smaller gradient buckets");
   }
   const int n = static_cast<int>(mine.size());
+  liveness::WaitScope waiting(liveness::CollectiveKind::kOther);
   check_mpi(MPI_Allgather(mine.data(), n, MPI_UINT16_T, all.data(), n, MPI_UINT16_T, impl_->comm),
             "MPI_Allgather (16-bit)");
 }
 
 void MpiCommunicator::barrier() {
+  liveness::WaitScope waiting(liveness::CollectiveKind::kBarrier);
   check_mpi(MPI_Barrier(impl_->comm), "MPI_Barrier");
 }
 

@@ -3,6 +3,7 @@
 #include <climits>
 #include <string>
 
+#include "comm/liveness/progress_state.h"
 #include "comm/mpi/mpi_check.h"
 
 namespace dtrain::comm {
@@ -38,6 +39,7 @@ void MpiTransport::start_recv(std::span<float> data, int from) {
       MPI_Irecv(data.data(), message_count(data.size()), MPI_FLOAT, from, kTag, comm_, &request),
       "MPI_Irecv");
   recvs_.push_back(request);
+  sources_.push_back(from);
 }
 
 void MpiTransport::wait_recv(std::size_t index) {
@@ -45,14 +47,22 @@ void MpiTransport::wait_recv(std::size_t index) {
     throw CommError("wait_recv(" + std::to_string(index) + ") but only " +
                     std::to_string(recvs_.size()) + " receives were started");
   }
+  liveness::ProgressState::instance().set_peer(sources_[index]);
   // A completed request becomes MPI_REQUEST_NULL, which wait_all() then skips.
   check_mpi(MPI_Wait(&recvs_[index], MPI_STATUS_IGNORE), "MPI_Wait (receive)");
 }
 
 void MpiTransport::wait_all() {
+  for (std::size_t i = 0; i < recvs_.size(); ++i) {
+    if (recvs_[i] != MPI_REQUEST_NULL) {
+      liveness::ProgressState::instance().set_peer(sources_[i]);
+      break;
+    }
+  }
   const int recv_code = wait_every(recvs_);
   const int send_code = wait_every(sends_);
   recvs_.clear();
+  sources_.clear();
   sends_.clear();
   check_mpi(recv_code, "MPI_Waitall (receives)");
   check_mpi(send_code, "MPI_Waitall (sends)");

@@ -36,6 +36,7 @@ class MpiTransport final : public PeerTransport {
   // Cleared, never shrunk: after the first allreduce no call allocates.
   std::vector<MPI_Request> sends_;
   std::vector<MPI_Request> recvs_;
+  std::vector<int> sources_;  // of each receive, so a wait can say whom it waits for
   std::vector<MPI_Status> statuses_;
 };
 
