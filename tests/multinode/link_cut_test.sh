@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A host whose link goes down mid-run (a pulled cable: no RST, no FIN) ends the job by itself:
+# ranks on 3 emulated hosts (one each, mpirun on the first host as a batch script runs it on
+# the first node), at np=2 and np=3 the host of each non-zero rank is cut in turn (FAULT_REPS
+# [1] rounds): the job exits 4 within --comm-timeout (5 s) + 10 s, a message names the rank
+# on the cut host as silent, and no process is left in any host (counted with ip netns pids).
+# The hosts use --tcp-retries 3, so mpirun and its daemons give up on the cut host within
+# seconds instead of TCP's default ~15 minutes (cluster/README.md says why a site wants that).
+#   link_cut_test.sh WORK_DIR   (env: DTRAIN_ROOT, DTRAIN)
+source "$(dirname "$0")/lib.sh"
+work="${1:?usage: $0 WORK_DIR}"
+rm -rf "$work" && mkdir -p "$work"
+name=dtf
+hosts_start "$name" 205 3 --tcp-retries 3
+export FAULT_HOSTS_NAME="$name"
+source "$DTRAIN_ROOT/tests/faults/fault_lib.sh"
+failed=0
+for rep in $(seq 1 "${FAULT_REPS:-1}"); do
+  for np in 2 3; do
+    for victim in $(seq 1 $((np - 1))); do
+      fault_run linkcut "$np" "$victim" "$work" || failed=$((failed + 1))
+    done
+  done
+done
+[ "$failed" = 0 ] || fail "$failed link cut run(s) did not end as they should"
+echo "PASS: every cut host's rank was named and the job ended by itself with exit code 4, nothing left"
