@@ -30,9 +30,11 @@ fuzz_one() {
   rm -f "$dir/crashes/$t"/*
   local dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")  # the format's keywords
-  # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a parser asking for more
-  # than 2 GiB on a small input is a bug (its own limits must refuse it first).
-  "$dir/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # -timeout: one input taking over 10 s is a hang; -malloc_limit_mb: a parser asking for
+  # more than 2 GiB at once on a small input is a bug (its own limits must refuse it first);
+  # -rss_limit_mb 4096: a GAN spec builds two networks of up to 2^27 parameters (params and
+  # grads: 1 GiB each network), the model builder's own limit.
+  "$dir/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$dir/crashes/$t/" "${dict[@]}" \
     "$dir/corpus/$t" "fuzz/corpus/$t" > "$dir/logs/$t.log" 2>&1 || true
 }

@@ -18,6 +18,12 @@ std::size_t ParamArena::declare(const std::string& name, const Shape& shape) {
     if (s.name == name) throw ModelError("two parameters are named '" + name + "'");
   }
   ParamSlot slot{name, shape, next_offset_, shape.numel()};
+  if (slot.size > kMaxParams || next_offset_ + slot.size > kMaxParams) {
+    throw ModelError("parameter '" + name + "' " + shape.to_string() + " brings the model to " +
+                     std::to_string(next_offset_ + slot.size) +
+                     " parameters; dtrain's limit is " + std::to_string(kMaxParams) +
+                     " (512 MiB of float32 per array)");
+  }
   next_offset_ += (slot.size + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
   slots_.push_back(std::move(slot));
   return slots_.size() - 1;

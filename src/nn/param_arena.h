@@ -26,6 +26,11 @@ struct ParamSlot {
 
 class ParamArena {
  public:
+  // At most 2^27 parameters (134M, GPT-2 small's size; 512 MiB of float32 per array), so
+  // that any model that builds also fits in a checkpoint with its Adam state (three arrays,
+  // within kMaxCheckpointArrayBytes), and so that a model spec of a few bytes (a dense layer
+  // of a million units) cannot make dtrain allocate many GiB before it says what is wrong.
+  static constexpr std::size_t kMaxParams = std::size_t{1} << 27;
   // Returns the slot index. Names must be unique within the model.
   std::size_t declare(const std::string& name, const Shape& shape);
   // Allocates parameters and gradients (zeroed). No declare() afterwards.

@@ -192,6 +192,18 @@ TEST(ModelConfig, ShapeErrorsNameTheLayer) {
   EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .init = "zeros"}}), ModelError);
 }
 
+// Found by fuzz/fuzz_model_spec (out of memory): a dense layer of 1,444,444 units after 256
+// inputs (370M parameters) made the arena allocate 3 GiB before anything was checked.
+TEST(ModelConfig, ModelsBeyondTheParameterLimitAreRefusedBeforeAllocating) {
+  try {
+    make(1, 1, 256, {{.type = "flatten"}, {.type = "dense", .name = "huge", .units = 1444444}});
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("'huge.weight'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace dtrain::nn
 

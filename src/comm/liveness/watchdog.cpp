@@ -55,14 +55,6 @@ void Watchdog::loop() {
   auto last_round = next_beat;
   while (!stop_.load()) {
     auto now = Clock::now();
-    if (now - last_round > kResumeGap) {
-      // This process was not running (SIGSTOP then SIGCONT, a swapped-out or suspended
-      // node): its own clock jumped, so neither its waiting time nor the silence of the
-      // others means anything. Start both again instead of blaming a peer for our pause.
-      exempt_seen_ = now;
-      for (auto& p : peers_) p.last_heard = std::max(p.last_heard, now);
-    }
-    last_round = now;
     if (now >= next_beat) {
       send_beat();
       next_beat = now + options_.period();
@@ -72,6 +64,15 @@ void Watchdog::loop() {
         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     const auto datagrams = socket_->receive(std::max(ms, 1));
     now = Clock::now();
+    // Checked right before evaluating: the thread resumes inside receive().
+    if (now - last_round > kResumeGap) {
+      // This process was not running (SIGSTOP then SIGCONT, a swapped-out or suspended
+      // node): its own clock jumped, so neither its waiting time nor the silence of the
+      // others means anything. Start both again instead of blaming a peer for our pause.
+      exempt_seen_ = now;
+      for (auto& p : peers_) p.last_heard = std::max(p.last_heard, now);
+    }
+    last_round = now;
     for (const auto& d : datagrams) {
       const auto beat = decode(d, job_, static_cast<int>(peers_.size()));
       if (!beat || beat->rank == rank_) continue;

@@ -12,7 +12,8 @@ namespace dtrain::comm {
 
 // nullptr when options are off or a socket could not be opened. The watchdog's fire ends
 // the process with the exit code after flushing stdio (MPI cannot be called from its thread;
-// the launcher sees a rank exit non-zero and ends the others).
+// the launcher sees a rank exit non-zero and ends the others). With DTRAIN_EXIT_REASON_FILE
+// set, a rank that fires first appends "comm-timeout rank R" to that file.
 std::unique_ptr<liveness::Watchdog> start_watchdog(const liveness::WatchdogOptions& options);
 
 }  // namespace dtrain::comm

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The cost of the watchdog (--comm-timeout, --stall-warning; issue 12) on the main job's
+# throughput, side by side in one run with rounds interleaved: the cnn at np=2 on this machine
+# with the watchdog off (--comm-timeout 0 --stall-warning 0) and on (the defaults, 600 / 60 s;
+# the period, and so the heartbeat rate, is that of a 60 s stall warning: 2 s). Each run trains
+# EPOCHS epochs; its figure is the median samples/s of its epochs after the first (warm-up).
+# Prints the median over the rounds per configuration and on/off.
+#   bench/watchdog_overhead.sh [--rounds N] [--epochs E] [--data DIR|synthetic] [--out DIR]
+# Environment: DTRAIN [build/src/dtrain].
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+rounds=7 epochs=4 data=synthetic out="bench/results/watchdog-$(date +%Y%m%d-%H%M%S)"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="${2:?}"; shift 2 ;;
+    --epochs) epochs="${2:?}"; shift 2 ;;
+    --data) data="${2:?}"; shift 2 ;;
+    --out) out="${2:?}"; shift 2 ;;
+    *) echo "watchdog_overhead: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+DTRAIN="${DTRAIN:-$root/build/src/dtrain}"
+source "$root/scripts/mpi-env.sh"
+export OPENBLAS_NUM_THREADS=1
+mkdir -p "$out/runs"
+echo "config,round,samples_per_sec" > "$out/results.csv"
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) {print "nan"; exit} m = int((NR + 1) / 2); print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2}'; }
+
+run() {  # run CONFIG ROUND OPTIONS...
+  local config="$1" round="$2"; shift 2
+  local metrics="$out/runs/$config-$round.jsonl"
+  mpirun -np 2 --bind-to core "$DTRAIN" --data "$data" --model cnn --epochs "$epochs" --seed 1 \
+    --progress never --metrics "$metrics" "$@" > "$out/runs/$config-$round.log" 2>&1
+  local figure
+  figure="$(grep '"event":"epoch"' "$metrics" | tail -n +2 |
+    sed -n 's/.*"samples_per_sec":\([0-9.e+-]*\).*/\1/p' | median)"
+  echo "$config,$round,$figure" >> "$out/results.csv"
+}
+
+for round in $(seq 1 "$rounds"); do
+  # Alternate which goes first, so neither always runs on a warmer machine.
+  if [ $((round % 2)) = 1 ]; then
+    run off "$round" --comm-timeout 0 --stall-warning 0
+    run on "$round"
+  else
+    run on "$round"
+    run off "$round" --comm-timeout 0 --stall-warning 0
+  fi
+done
+off="$(awk -F, '$1 == "off" {print $3}' "$out/results.csv" | median)"
+on="$(awk -F, '$1 == "on" {print $3}' "$out/results.csv" | median)"
+{
+  echo "watchdog overhead: cnn np=2, --data $data, $epochs epochs x $rounds rounds, $(lscpu | sed -n 's/^Model name: *//p')"
+  echo "  off (--comm-timeout 0 --stall-warning 0): median $off samples/s"
+  echo "  on  (defaults: 600 s / 60 s):             median $on samples/s"
+  awk -v a="$on" -v b="$off" 'BEGIN {printf "  on / off = %.4f (overhead %.2f%%)\n", a / b, 100 * (1 - a / b)}'
+} | tee "$out/summary.txt"
