@@ -1,5 +1,7 @@
 #include "comm/liveness/watchdog.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -51,6 +53,8 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::loop() {
+  // Named so that top -H, gdb and bench/watchdog_overhead.sh (its CPU time) can find it.
+  pthread_setname_np(pthread_self(), "dtrain-watchdog");
   auto next_beat = Clock::now();
   auto last_round = next_beat;
   while (!stop_.load()) {
