@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The sanitizer leg of CI (issue 12): an AddressSanitizer + UndefinedBehaviorSanitizer build
 # of dtrain and its tests in build-asan/, then the unit and mpi tests under it. A finding
-# stops the test (UBSan does not recover) so CTest reports it as a failure.
+# stops the test (UBSan does not recover) so CTest reports it as a failure. Then a
+# ThreadSanitizer build (build-tsan/) of the tests whose code runs threads: the communication
+# thread, the synchronizer and compression that run on it, and the watchdog.
 #   scripts/sanitize.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +24,16 @@ ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" ctest --output-on-failure --timeo
   status=1
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" ctest --output-on-failure --timeout 600 -L mpi ||
   status=1
+cd ..
+
+thread_tests=(unit_test_comm_thread unit_test_gradient_synchronizer unit_test_gradient_compression
+  unit_test_watchdog)
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTRAIN_TSAN=ON \
+  -DDTRAIN_WERROR="${DTRAIN_WERROR:-OFF}" > /dev/null
+cmake --build build-tsan -j "$(nproc)" --target "${thread_tests[@]}"
+cd build-tsan
+# halt_on_error: a data race fails the test instead of scrolling by.
+regex="^($(IFS='|'; echo "${thread_tests[*]}"))\$"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest --output-on-failure --timeout 600 \
+  -R "$regex" || status=1
 exit $status

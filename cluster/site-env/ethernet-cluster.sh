@@ -18,4 +18,8 @@ export OMPI_MCA_oob_tcp_if_include="$DTRAIN_SITE_SUBNET"
 # `--map-by slot:PE=T --bind-to core` with `--threads T` for T threads per rank.
 # Never `--bind-to none` on a real cluster unless ranks are fewer than cores.
 export DTRAIN_SRUN_MPI=pmix
+# A host that drops off the network: dtrain's ranks end themselves after --comm-timeout
+# (exit 4), but a plain mpirun waits for its unreachable daemon until TCP gives up, after
+# net.ipv4.tcp_retries2 retransmissions (default 15: ~15 minutes). Sites that want mpirun
+# back quickly set it lower on the compute nodes (root): sysctl -w net.ipv4.tcp_retries2=5
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"

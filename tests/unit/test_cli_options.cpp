@@ -47,7 +47,11 @@ TEST(CliOptions, DefaultsMatchDesign) {
   EXPECT_EQ(o.allreduce, "auto");
   EXPECT_EQ(o.allreduce_table.fingerprint(), comm::AlgorithmTable::builtin().fingerprint());
   EXPECT_EQ(o.train.progress, train::ProgressMode::kAuto);
+  EXPECT_DOUBLE_EQ(o.comm_timeout, 600.0);
+  EXPECT_DOUBLE_EQ(o.stall_warning, 60.0);
   EXPECT_EQ(parse({"train", "--epochs", "2"}).train.epochs, 2);
+  EXPECT_DOUBLE_EQ(parse({"--comm-timeout", "0", "--stall-warning", "0"}).comm_timeout, 0.0);
+  EXPECT_DOUBLE_EQ(parse({"--comm-timeout", "2.5"}).comm_timeout, 2.5);
 }
 
 TEST(CliOptions, InvalidValuesNameTheOption) {
@@ -62,6 +66,12 @@ TEST(CliOptions, InvalidValuesNameTheOption) {
   expect_config_error({"--progress", "sometimes"}, "--progress");
   expect_config_error({"--warmup-epochs", "-1"}, "--warmup-epochs");
   expect_config_error({"--max-steps", "-3"}, "--max-steps");
+  expect_config_error({"--comm-timeout", "-1"}, "--comm-timeout");
+  expect_config_error({"--comm-timeout", "0.5"}, "--comm-timeout");  // below 1 s
+  expect_config_error({"--comm-timeout", "1e9"}, "--comm-timeout");
+  expect_config_error({"--comm-timeout", "soon"}, "comm-timeout");
+  expect_config_error({"--stall-warning", "-5"}, "--stall-warning");
+  expect_config_error({"--stall-warning", "nan"}, "--stall-warning");
   expect_config_error({"--epochs", "five"}, "epochs");
   expect_config_error({"--no-such-option"}, "no-such-option");
   expect_config_error({"frobnicate"}, "frobnicate");
