@@ -57,9 +57,17 @@ TEST(CommThread, CallerComputesWhileAJobRuns) {
 TEST(CommThread, AFailedJobRethrowsOnTheWaitingThreadAndStopsLaterJobs) {
   CommThread thread;
   bool later_ran = false;
+  // The failing job waits until `later` is queued: submit() itself rethrows a failure that
+  // already happened (found flaky under ThreadSanitizer, where the thread ran ahead).
+  std::promise<void> queued;
+  auto all_queued = queued.get_future().share();
   const auto ok = thread.submit([] {});
-  const auto bad = thread.submit([] { throw CommError("MPI_Wait failed: connection reset"); });
+  const auto bad = thread.submit([all_queued] {
+    all_queued.wait();
+    throw CommError("MPI_Wait failed: connection reset");
+  });
   const auto later = thread.submit([&] { later_ran = true; });
+  queued.set_value();
   try {
     thread.wait(later);
     FAIL() << "expected the job's CommError";
