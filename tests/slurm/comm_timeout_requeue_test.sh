@@ -68,16 +68,8 @@ grep -qE "dtrain exited with 4|treating exit [0-9]+ as 4" "$work/job.out" ||
   { show_file "$work/job.out"; fail "the job log shows no exit 4"; }
 grep "comm-timeout\|restart [0-9]* on\|exited with\|as 4\|resuming from" "$work/job.out" | cut -c1-240 | sed 's/^/  /'
 
-sha() {  # sha CHECKPOINT_DIR: params_sha256 of its latest checkpoint
-  local dir="$1" file json
-  [ -s "$dir/latest" ] || { show_file "$work/job.out"; fail "no $dir/latest"; }
-  file="$dir/$(head -n 1 "$dir/latest")"
-  json="$("$DTRAIN" inspect "$file" --json)" || fail "dtrain inspect $file failed"
-  sed -n 's/.*"params_sha256" *: *"\([0-9a-f]\{64\}\)".*/\1/p' <<< "$json" | grep . ||
-    fail "no params_sha256 in: dtrain inspect $file --json: $json"
-}
-want="$(sha "$work/ref/checkpoints")"
-got="$(sha "$work/job/checkpoints")"
+want="$(latest_params_sha "$work/ref/checkpoints" "$work/ref.out")"
+got="$(latest_params_sha "$work/job/checkpoints" "$work/job.out")"
 echo "params_sha256: uninterrupted $want, stopped-and-requeued $got"
 [ "$want" = "$got" ] || fail "the requeued run ended with different parameters than the uninterrupted one"
 echo "PASS: comm-timeout exit 4 and a killed rank, requeued $restarts times, parameters bit-identical ($((SECONDS - start)) s)"

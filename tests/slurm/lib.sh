@@ -59,6 +59,15 @@ show_file() {  # show_file PATH: print a file for the log of a failed test
   if [ -f "$1" ]; then cat "$1" >&2; else echo "(missing)" >&2; fi
 }
 
+latest_params_sha() {  # latest_params_sha CHECKPOINT_DIR JOB_LOG: params_sha256 of its latest checkpoint
+  local dir="$1" file json
+  [ -s "$dir/latest" ] || { show_file "$2"; fail "no $dir/latest"; }
+  file="$dir/$(head -n 1 "$dir/latest")"
+  json="$("$DTRAIN" inspect "$file" --json)" || fail "dtrain inspect $file failed"
+  sed -n 's/.*"params_sha256" *: *"\([0-9a-f]\{64\}\)".*/\1/p' <<< "$json" | grep . ||
+    fail "no params_sha256 in: dtrain inspect $file --json: $json"
+}
+
 emulated_bytes_sent() {  # bytes the emulated hosts DTRAIN_TEST_HOSTS have sent on their links
   bash "$DTRAIN_ROOT/cluster/emulated-hosts.sh" counters --name "$DTRAIN_TEST_HOSTS" |
     awk 'NR > 1 {s += $2} END {printf "%d\n", s}'

@@ -58,16 +58,8 @@ for pattern in "warning signal USR1" "dtrain exited with 75" "requeueing job $jo
 done
 grep "warning signal USR1\|restart [0-9]* on\|exited with" "$work/job.out" | sed 's/^/  /'
 
-sha() {  # sha CHECKPOINT_DIR: params_sha256 of its latest checkpoint
-  local dir="$1" file json
-  [ -s "$dir/latest" ] || { show_file "$work/job.out"; fail "no $dir/latest"; }
-  file="$dir/$(head -n 1 "$dir/latest")"
-  json="$("$DTRAIN" inspect "$file" --json)" || fail "dtrain inspect $file failed"
-  sed -n 's/.*"params_sha256" *: *"\([0-9a-f]\{64\}\)".*/\1/p' <<< "$json" | grep . ||
-    fail "no params_sha256 in: dtrain inspect $file --json: $json"
-}
-want="$(sha "$work/ref/checkpoints")"
-got="$(sha "$work/job/checkpoints")"
+want="$(latest_params_sha "$work/ref/checkpoints" "$work/ref.out")"
+got="$(latest_params_sha "$work/job/checkpoints" "$work/job.out")"
 echo "params_sha256: uninterrupted $want, preempted $got"
 [ "$want" = "$got" ] || fail "the preempted and requeued run ended with different parameters than the uninterrupted one"
 echo "PASS: $restarts requeue(s), parameters bit-identical ($((SECONDS - start)) s)"
