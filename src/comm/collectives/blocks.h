@@ -94,4 +94,48 @@ inline void add_into_both(float* first, float* second, const float* a, const flo
   }
 }
 
+// MPICH's fold for a P that is not a power of two (recursive_doubling.cpp draws it): of the
+// first 2R ranks (R = P - P', P' the largest power of two <= P), each even rank sends its
+// whole array to the odd rank after it, which adds it in and stands for both in the
+// power-of-two algorithm. Returns this rank's id among the P' that go on (r/2 for an odd
+// folded rank, r-R for the others), or -1 for an even folded rank, which sits out until
+// unfold(). The addition goes through `scratch` (grown with scratch_for, so never
+// reallocated for a size class already seen).
+inline int fold_in(PeerTransport& t, std::span<float> data, std::vector<float>& scratch,
+                   std::size_t chunk) {
+  const int r = t.rank();
+  const int extra = t.size() - floor_pow2(t.size());
+  if (r >= 2 * extra) return r - extra;
+  if (r % 2 == 0) {
+    start_send_chunks(t, data, r + 1, chunk);
+    t.wait_all();
+    return -1;
+  }
+  std::span<float> incoming = scratch_for(scratch, data.size());
+  start_recv_chunks(t, incoming, r - 1, chunk);
+  on_each_chunk(t, data.size(), chunk, [&](std::size_t off, std::size_t len) {
+    add_into(data.data() + off, incoming.data() + off, data.data() + off, len);
+  });
+  t.wait_all();
+  return r / 2;
+}
+
+// The transport rank of fold id q (the inverse of fold_in's numbering).
+inline int folded_rank(int q, int extra) {
+  return q < extra ? q * 2 + 1 : q + extra;
+}
+
+// The fold's reverse: each odd folded rank sends the finished sum back to its even neighbour.
+inline void unfold(PeerTransport& t, std::span<float> data, std::size_t chunk) {
+  const int r = t.rank();
+  const int extra = t.size() - floor_pow2(t.size());
+  if (r >= 2 * extra) return;
+  if (r % 2 == 1) {
+    start_send_chunks(t, data, r - 1, chunk);
+  } else {
+    start_recv_chunks(t, data, r + 1, chunk);
+  }
+  t.wait_all();
+}
+
 }  // namespace dtrain::comm

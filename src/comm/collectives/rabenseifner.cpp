@@ -47,35 +47,16 @@ void RabenseifnerAllreduce::allreduce_sum(std::span<float> data) {
   const int p = transport_.size();
   const std::size_t n = data.size();
   if (p == 1 || n == 0) return;
-  const int r = transport_.rank();
   const int pof2 = floor_pow2(p);
   const int extra = p - pof2;
   PeerTransport& t = transport_;
 
-  int q = -1;
-  if (r < 2 * extra) {
-    if (r % 2 == 0) {
-      start_send_chunks(t, data, r + 1, chunk_floats_);
-      t.wait_all();
-    } else {
-      std::span<float> scratch = scratch_for(scratch_, n);
-      start_recv_chunks(t, scratch, r - 1, chunk_floats_);
-      on_each_chunk(t, n, chunk_floats_, [&](std::size_t off, std::size_t len) {
-        add_into(data.data() + off, scratch.data() + off, data.data() + off, len);
-      });
-      t.wait_all();
-      q = r / 2;
-    }
-  } else {
-    q = r - extra;
-  }
-
+  const int q = fold_in(t, data, scratch_, chunk_floats_);
   if (q >= 0) {
-    auto real_rank = [extra](int id) { return id < extra ? id * 2 + 1 : id + extra; };
     ranges_.clear();
     Block held{0, n};
     for (int mask = pof2 >> 1; mask > 0; mask >>= 1) {
-      const int partner = real_rank(q ^ mask);
+      const int partner = folded_rank(q ^ mask, extra);
       const std::size_t half = held.length / 2;
       const Block low{held.offset, half};
       const Block high{held.offset + half, held.length - half};
@@ -94,7 +75,7 @@ void RabenseifnerAllreduce::allreduce_sum(std::span<float> data) {
     }
     int step = static_cast<int>(ranges_.size());
     for (int mask = 1; mask < pof2; mask <<= 1) {
-      const int partner = real_rank(q ^ mask);
+      const int partner = folded_rank(q ^ mask, extra);
       const Block whole = ranges_[static_cast<std::size_t>(--step)];
       // The partner holds the other part of `whole`, complete.
       const Block theirs = held.offset == whole.offset
@@ -107,14 +88,7 @@ void RabenseifnerAllreduce::allreduce_sum(std::span<float> data) {
     }
   }
 
-  if (r < 2 * extra) {
-    if (r % 2 == 1) {
-      start_send_chunks(t, data, r - 1, chunk_floats_);
-    } else {
-      start_recv_chunks(t, data, r + 1, chunk_floats_);
-    }
-    t.wait_all();
-  }
+  unfold(t, data, chunk_floats_);
 }
 
 }  // namespace dtrain::comm

@@ -50,35 +50,19 @@ void RecursiveDoublingAllreduce::allreduce_sum(std::span<float> data) {
   const int p = transport_.size();
   const std::size_t n = data.size();
   if (p == 1 || n == 0) return;
-  const int r = transport_.rank();
   const int pof2 = floor_pow2(p);
   const int extra = p - pof2;
-  std::span<float> scratch = scratch_for(scratch_, n);
   PeerTransport& t = transport_;
 
-  int q = -1;  // rank among the P' that take part in the doubling; -1 = folded out
-  if (r < 2 * extra) {
-    if (r % 2 == 0) {
-      start_send_chunks(t, data, r + 1, chunk_floats_);
-      t.wait_all();
-    } else {
-      start_recv_chunks(t, scratch, r - 1, chunk_floats_);
-      on_each_chunk(t, n, chunk_floats_, [&](std::size_t off, std::size_t len) {
-        add_into(data.data() + off, scratch.data() + off, data.data() + off, len);
-      });
-      t.wait_all();
-      q = r / 2;
-    }
-  } else {
-    q = r - extra;
-  }
+  // Rank among the P' that take part in the doubling; -1 = folded out.
+  const int q = fold_in(t, data, scratch_, chunk_floats_);
+  std::span<float> scratch = scratch_for(scratch_, n);
 
   std::span<float> current = data;  // holds this rank's partial sum
   std::span<float> other = scratch;
   if (q >= 0) {
     for (int mask = 1; mask < pof2; mask <<= 1) {
-      const int qp = q ^ mask;
-      const int partner = qp < extra ? qp * 2 + 1 : qp + extra;
+      const int partner = folded_rank(q ^ mask, extra);
       start_recv_chunks(t, other, partner, chunk_floats_);
       start_send_chunks(t, current, partner, chunk_floats_);
       on_each_chunk(t, n, chunk_floats_, [&](std::size_t off, std::size_t len) {
@@ -90,14 +74,7 @@ void RecursiveDoublingAllreduce::allreduce_sum(std::span<float> data) {
     if (current.data() != data.data()) std::copy(current.begin(), current.end(), data.begin());
   }
 
-  if (r < 2 * extra) {
-    if (r % 2 == 1) {
-      start_send_chunks(t, data, r - 1, chunk_floats_);
-    } else {
-      start_recv_chunks(t, data, r + 1, chunk_floats_);
-    }
-    t.wait_all();
-  }
+  unfold(t, data, chunk_floats_);
 }
 
 }  // namespace dtrain::comm
