@@ -87,3 +87,18 @@ fault_run() {
     return 1
   fi
 }
+
+# fault_sweep KIND FIRST_VICTIM REPS WORK: REPS rounds of fault_run at np=2 and np=3, the fault
+# on every rank from FIRST_VICTIM up in turn (1 for link cuts: rank 0's host runs mpirun).
+# Prints the number of runs that did not hold.
+fault_sweep() {
+  local kind="$1" first="$2" reps="$3" work="$4" failed=0 rep np victim
+  for rep in $(seq 1 "$reps"); do
+    for np in 2 3; do
+      for victim in $(seq "$first" $((np - 1))); do
+        fault_run "$kind" "$np" "$victim" "$work" >&2 || failed=$((failed + 1))
+      done
+    done
+  done
+  echo "$failed"
+}

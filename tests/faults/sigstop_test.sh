@@ -8,13 +8,6 @@ set -euo pipefail
 work="${1:?usage: $0 WORK_DIR}"
 source "$(dirname "$0")/fault_lib.sh"
 rm -rf "$work" && mkdir -p "$work"
-failed=0
-for rep in $(seq 1 "${FAULT_REPS:-1}"); do
-  for np in 2 3; do
-    for victim in $(seq 0 $((np - 1))); do
-      fault_run sigstop "$np" "$victim" "$work" || failed=$((failed + 1))
-    done
-  done
-done
+failed="$(fault_sweep sigstop 0 "${FAULT_REPS:-1}" "$work")"
 [ "$failed" = 0 ] || { echo "FAIL: $failed SIGSTOP run(s) did not end as they should" >&2; exit 1; }
 echo "PASS: every SIGSTOP'd rank was named and the job ended by itself with exit code 4"
