@@ -37,6 +37,7 @@ LINKS = {  # alpha seconds, beta seconds per byte: nominal, not measured
 BUCKET = 4 << 20
 PIECE = (1 << 15) * 4  # HierarchicalAllreduce::kDefaultPieceFloats * 4 bytes
 SMALL = 1024 * 4       # HierarchicalAllreduce::kSmallFloats * 4 bytes
+IN_PLACE_MIN = 256 * 4  # HierarchicalAllreduce::kInPlaceMinFloats * 4 bytes
 
 
 def floor_pow2(p):
@@ -46,8 +47,11 @@ def floor_pow2(p):
     return v
 
 
-def coefficients(algo, p, n):
-    """(a, b, c) of time = a alpha + b beta + c gamma for n bytes on p ranks."""
+def coefficients(algo, p, n, in_place=True):
+    """(a, b, c) of time = a alpha + b beta + c gamma for n bytes on p ranks.
+
+    in_place: the buffer is a communicator array (the trainer's gradients; the bench's default
+    buffer), which the hierarchical algorithm sums in place from IN_PLACE_MIN bytes."""
     if p == 1:
         return 0.0, 0.0, 0.0
     pof2 = floor_pow2(p)
@@ -60,15 +64,22 @@ def coefficients(algo, p, n):
         return lg + 2 * fold, (lg + 2 * fold) * n, (lg + fold) * n
     if algo in ("rabenseifner", "mpi"):
         return 2 * lg + 2 * fold, (2 * part + 2 * fold) * n, (part + fold) * n
-    if algo == "hierarchical":  # one host of p ranks
+    if algo == "hierarchical" and in_place and n >= IN_PLACE_MIN:  # one host of p ranks
+        return 2.0, 2 * (p - 1) / p * n, (p - 1) / p * n
+    if algo == "hierarchical":  # one host of p ranks, staged through copies
         pieces = math.ceil(n / PIECE)
         return (1.0 if n <= SMALL else 2.0 * pieces), (3 * (p - 1) + 1) / p * n, (p - 1) / p * n
     raise SystemExit(f"no cost model for {algo}")
 
 
-def model_time(algo, p, n, alpha, beta, gamma):
-    a, b, c = coefficients(algo, p, n)
+def model_time(algo, p, n, alpha, beta, gamma, in_place=True):
+    a, b, c = coefficients(algo, p, n, in_place)
     return a * alpha + b * beta + c * gamma
+
+
+def in_place(fit):
+    """Whether a fit was measured on a communicator array (older files: staged)."""
+    return fit.get("buffer", "private") == "shared"
 
 
 def allreduce_time(algo, p, total_bytes, fits, link, ranks_per_host):
@@ -82,11 +93,15 @@ def allreduce_time(algo, p, total_bytes, fits, link, ranks_per_host):
             shm = fits["hierarchical"]
             local = min(p, ranks_per_host)
             hosts = math.ceil(p / ranks_per_host)
-            t += model_time("hierarchical", local, n, shm["alpha_s"], shm["beta_s_per_byte"], gamma)
+            t += model_time("hierarchical", local, n, shm["alpha_s"], shm["beta_s_per_byte"], gamma,
+                            in_place(shm))
             if hosts > 1:
                 alpha, beta = link if link else (fits["ring"]["alpha_s"], fits["ring"]["beta_s_per_byte"])
                 leader = "rd" if n <= 4096 * 4 else "ring"
+                # Then two more barriers on the host, and the others copy the leader's result.
                 t += model_time(leader, hosts, n, alpha, beta, gamma) + 2 * shm["alpha_s"]
+                if in_place(shm) and local > 1:
+                    t += n * shm["beta_s_per_byte"]
         else:
             alpha, beta = link if link else (fits[algo]["alpha_s"], fits[algo]["beta_s_per_byte"])
             t += model_time(algo, p, n, alpha, beta, gamma)
@@ -142,7 +157,7 @@ def main():
                 for n, measured in zip((pt["bytes"] for pt in other["points"]),
                                        (pt["measured_us"] for pt in other["points"])):
                     pred = model_time(algo, other["ranks"], n, f["alpha_s"], f["beta_s_per_byte"],
-                                      f["gamma_s_per_byte"]) * 1e6
+                                      f["gamma_s_per_byte"], in_place(other)) * 1e6
                     print(f"{algo:<13} {other['ranks']:>3} {n:>10} {measured:>12.2f} {pred:>13.2f} "
                           f"{100 * (pred - measured) / measured:>6.0f}%")
         print()

@@ -99,7 +99,7 @@ int run_bench_allreduce(const CliOptions& o) {
   }
   int code = wrong == 0 ? kExitOk : kExitRuntime;  // a wrong sum is a failed run
   if (o.bench_fit && !o.bench_json) {
-    const auto fits = comm::fit_cost_model(results, gamma);
+    const auto fits = comm::fit_cost_model(results, gamma, !o.bench.private_buffer);
     print_fits(fits);
     if (!o.bench_fit_json.empty()) {
       std::ofstream out(o.bench_fit_json);

@@ -196,7 +196,10 @@ po::options_description bench_options(CliOptions& o, std::string& algos) {
       ("fit", po::bool_switch(&o.bench_fit),
        "fit alpha, beta (and measure gamma) of each algorithm's cost model and print them")
       ("fit-json", po::value(&o.bench_fit_json), "also write the fit as JSON to FILE (--fit)")
-      ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size");
+      ("json", po::bool_switch(&o.bench_json), "one JSON object per algorithm and size")
+      ("private-buffer", po::bool_switch(&b.private_buffer),
+       "measure on a plain private buffer instead of one from the communicator's shared "
+       "arrays (as the trainer's gradients are): hierarchical then stages through copies");
   // clang-format on
   return desc;
 }

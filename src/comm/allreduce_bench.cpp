@@ -74,7 +74,17 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   const int rank = comm.rank();
   const std::size_t algos = options.algos.size();
   std::vector<AllreduceBenchResult> by_size;  // size-major while measuring
-  std::vector<float> data(options.min_bytes / sizeof(float));
+  // Every size is a prefix of one buffer of the largest size, allocated once.
+  const std::size_t capacity = options.max_bytes / sizeof(float);
+  std::vector<float> private_storage;
+  std::span<float> storage;
+  if (options.private_buffer) {
+    private_storage.assign(capacity, 0.0f);
+    storage = private_storage;
+  } else {
+    storage = comm.allocate_array(capacity);
+  }
+  std::span<float> data = storage.first(options.min_bytes / sizeof(float));
   // Start-up: for a while after launch (mpirun and its helper threads still busy) the first
   // collectives ran ~10-30 ms each on a shared 2-core machine; warm up for at least one
   // second (rank 0's clock, agreed by all) so that the first size is measured like the rest.
@@ -91,7 +101,7 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   }
   for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= 2) {
     const std::size_t n = bytes / sizeof(float);
-    data.resize(n);
+    data = storage.first(n);
     const int iters = options.iters > 0 ? options.iters : default_bench_iters(bytes);
     // Warm-up: connections, scratch and page faults are not part of the measurement.
     std::vector<long long> wrong(algos, 0);

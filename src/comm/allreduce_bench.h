@@ -16,6 +16,9 @@ struct AllreduceBenchOptions {
   std::size_t max_bytes = std::size_t{256} << 20;
   int iters = 0;  // timed iterations per size; 0 = chosen by size
   std::vector<std::string> algos{"auto", "mpi"};
+  // The buffer: by default from comm.allocate_array (shared with the host's other ranks, as
+  // the trainer's gradient arena is, so hierarchical sums in place); true: a plain vector.
+  bool private_buffer = false;
 };
 
 struct AllreduceBenchResult {

@@ -12,7 +12,8 @@
 
 namespace dtrain::comm {
 
-CostCoefficients cost_coefficients(const std::string& algo, int ranks, std::size_t bytes) {
+CostCoefficients cost_coefficients(const std::string& algo, int ranks, std::size_t bytes,
+                                   bool in_place) {
   const double p = ranks;
   const double n = static_cast<double>(bytes);
   const int pof2 = floor_pow2(ranks);
@@ -25,6 +26,11 @@ CostCoefficients cost_coefficients(const std::string& algo, int ranks, std::size
     return {2 * lg + 2 * fold, (2 * part + 2 * fold) * n, (part + fold) * n};
   }
   if (algo == "hierarchical") {
+    if (in_place && bytes >= HierarchicalAllreduce::kInPlaceMinFloats * sizeof(float)) {
+      // Two barriers; each rank reads its slice from the L-1 peers' arrays and writes the sum
+      // into theirs: 2 (L-1)/L n bytes through other cores' caches (its own slice stays local).
+      return {2.0, 2 * (p - 1) / p * n, (p - 1) / p * n};
+    }
     const std::size_t piece = HierarchicalAllreduce::kDefaultPieceFloats * sizeof(float);
     const double pieces = std::ceil(n / static_cast<double>(piece));
     const bool small = bytes <= HierarchicalAllreduce::kSmallFloats * sizeof(float);
@@ -79,7 +85,7 @@ Solved solve(const std::vector<CostCoefficients>& k, const std::vector<double>& 
 }  // namespace
 
 std::vector<CostFit> fit_cost_model(const std::vector<AllreduceBenchResult>& results,
-                                    double gamma_s_per_byte) {
+                                    double gamma_s_per_byte, bool in_place) {
   std::vector<CostFit> fits;
   for (const auto& r : results) {
     if (r.algo == "auto") continue;
@@ -90,6 +96,7 @@ std::vector<CostFit> fit_cost_model(const std::vector<AllreduceBenchResult>& res
       it = fits.end() - 1;
       it->algo = r.algo;
       it->ranks = r.ranks;
+      it->in_place = in_place;
       it->gamma_s_per_byte = gamma_s_per_byte;
     }
     it->bytes.push_back(r.bytes);
@@ -99,7 +106,7 @@ std::vector<CostFit> fit_cost_model(const std::vector<AllreduceBenchResult>& res
     std::vector<CostCoefficients> k;
     std::vector<double> t;
     for (std::size_t i = 0; i < f.bytes.size(); ++i) {
-      k.push_back(cost_coefficients(f.algo, f.ranks, f.bytes[i]));
+      k.push_back(cost_coefficients(f.algo, f.ranks, f.bytes[i], f.in_place));
       t.push_back(std::max(f.measured_us[i], 1e-3) * 1e-6);
     }
     const Solved s = solve(k, t, gamma_s_per_byte);
@@ -142,6 +149,7 @@ std::string cost_fits_json(const std::vector<CostFit>& fits) {
   for (std::size_t i = 0; i < fits.size(); ++i) {
     const auto& f = fits[i];
     out << (i ? "," : "") << "\n{\"algo\":\"" << f.algo << "\",\"ranks\":" << f.ranks
+        << ",\"buffer\":\"" << (f.in_place ? "shared" : "private") << "\""
         << ",\"alpha_s\":" << f.alpha_s << ",\"beta_s_per_byte\":" << f.beta_s_per_byte
         << ",\"gamma_s_per_byte\":" << f.gamma_s_per_byte
         << ",\"rms_rel_error\":" << f.rms_rel_error << ",\"max_rel_error\":" << f.max_rel_error

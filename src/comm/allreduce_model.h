@@ -20,14 +20,17 @@ struct CostCoefficients {
   double c = 0.0;  // multiplies n gamma
 };
 
-// For "ring", "rd", "rabenseifner", "hierarchical" (one host: barriers and memory copies)
-// and "mpi" (modelled as Open MPI's large-message choice, Rabenseifner); "auto" has no
-// model of its own. Throws ConfigError for other names.
-CostCoefficients cost_coefficients(const std::string& algo, int ranks, std::size_t bytes);
+// For "ring", "rd", "rabenseifner", "hierarchical" (one host: barriers and memory traffic;
+// in_place: the buffer is a communicator array, summed in place from 1 KiB, else staged
+// through copies) and "mpi" (modelled as Open MPI's large-message choice, Rabenseifner);
+// "auto" has no model of its own. Throws ConfigError for other names.
+CostCoefficients cost_coefficients(const std::string& algo, int ranks, std::size_t bytes,
+                                   bool in_place = true);
 
 struct CostFit {
   std::string algo;
   int ranks = 0;
+  bool in_place = true;  // measured on a communicator array (hierarchical sums in place)
   double alpha_s = 0.0;
   double beta_s_per_byte = 0.0;
   double gamma_s_per_byte = 0.0;
@@ -40,7 +43,7 @@ struct CostFit {
 
 // Least squares in relative error (every size counts alike), alpha, beta >= 0.
 std::vector<CostFit> fit_cost_model(const std::vector<AllreduceBenchResult>& results,
-                                    double gamma_s_per_byte);
+                                    double gamma_s_per_byte, bool in_place = true);
 
 // Seconds per byte of an in-cache float addition (dst = a + b), the gamma of the model.
 double measure_gamma();

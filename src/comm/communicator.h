@@ -5,6 +5,7 @@
 // calls in the same order with the same lengths; that is the caller's contract.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -32,8 +33,21 @@ class Communicator {
   // `all` (size() * mine.size() values): how 16-bit compressed gradients travel.
   virtual void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) = 0;
   virtual void barrier() = 0;
+  // Storage for an array this rank allreduces spans of again and again (the gradient arena,
+  // a benchmark's buffer): `floats` zeroed floats, 64-byte aligned, valid as long as the
+  // communicator. Where ranks share a host (MpiCommunicator), every rank of the host maps
+  // every other's array, and the hierarchical allreduce sums a span of it in place, with no
+  // staging copies (collectives/hierarchical_in_place.cpp). Collective: every rank calls it
+  // in the same order with the same count. This default is private memory.
+  virtual std::span<float> allocate_array(std::size_t floats);
   // Ends every rank of the job with this exit code; never returns.
   [[noreturn]] virtual void abort(int exit_code) = 0;
+
+ private:
+  struct AlignedFree {
+    void operator()(float* p) const;
+  };
+  std::vector<std::unique_ptr<float, AlignedFree>> private_arrays_;
 };
 
 }  // namespace dtrain::comm

@@ -37,6 +37,9 @@ class FaultInjectingCommunicator final : public Communicator {
   }
   void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override { inner_.barrier(); }
+  std::span<float> allocate_array(std::size_t floats) override {
+    return inner_.allocate_array(floats);
+  }
   [[noreturn]] void abort(int exit_code) override;
 
  private:

@@ -46,4 +46,10 @@ void ThreadedCommunicator::barrier() {
   thread_.run([&] { inner_.barrier(); });
 }
 
+std::span<float> ThreadedCommunicator::allocate_array(std::size_t floats) {
+  std::span<float> result;
+  thread_.run([&] { result = inner_.allocate_array(floats); });
+  return result;
+}
+
 }  // namespace dtrain::comm

@@ -28,6 +28,7 @@ class ThreadedCommunicator final : public Communicator {
   std::vector<std::uint64_t> allgather(std::uint64_t value) override;
   void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override;
+  std::span<float> allocate_array(std::size_t floats) override;
   // Straight to the inner communicator from the calling thread: the job is ending, and the
   // communication thread may be stuck waiting for a peer that will never answer.
   [[noreturn]] void abort(int exit_code) override;

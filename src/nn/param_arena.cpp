@@ -20,9 +20,8 @@ std::size_t ParamArena::declare(const std::string& name, const Shape& shape) {
   ParamSlot slot{name, shape, next_offset_, shape.numel()};
   if (slot.size > kMaxParams || next_offset_ + slot.size > kMaxParams) {
     throw ModelError("parameter '" + name + "' " + shape.to_string() + " brings the model to " +
-                     std::to_string(next_offset_ + slot.size) +
-                     " parameters; dtrain's limit is " + std::to_string(kMaxParams) +
-                     " (512 MiB of float32 per array)");
+                     std::to_string(next_offset_ + slot.size) + " parameters; dtrain's limit is " +
+                     std::to_string(kMaxParams) + " (512 MiB of float32 per array)");
   }
   next_offset_ += (slot.size + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
   slots_.push_back(std::move(slot));
@@ -35,6 +34,17 @@ void ParamArena::finalize() {
   params_.fill(0.0f);
   grads_.fill(0.0f);
   finalized_ = true;
+}
+
+void ParamArena::place_grads(std::span<float> storage) {
+  if (!finalized_) throw std::logic_error("ParamArena::place_grads before finalize");
+  if (storage.size() != grads_.numel()) {
+    throw std::logic_error("ParamArena::place_grads: " + std::to_string(storage.size()) +
+                           " floats for " + std::to_string(grads_.numel()) + " gradients");
+  }
+  if (storage.data() == grads_.data()) return;
+  std::copy(grads_.span().begin(), grads_.span().end(), storage.begin());
+  grads_.wrap(storage, grads_.shape());
 }
 
 std::span<float> ParamArena::param(std::size_t slot) {

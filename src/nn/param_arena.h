@@ -36,6 +36,10 @@ class ParamArena {
   // Allocates parameters and gradients (zeroed). No declare() afterwards.
   void finalize();
   bool finalized() const { return finalized_; }
+  // Moves the gradients into `storage` (arena_size() floats, e.g. a communicator's shared
+  // array, so that the allreduce sums them in place); their values are kept. The storage
+  // must outlive the arena's use. Only after finalize().
+  void place_grads(std::span<float> storage);
 
   std::span<float> param(std::size_t slot);
   std::span<const float> param(std::size_t slot) const;

@@ -67,6 +67,18 @@ void Tensor::view_of(const Tensor& other, const Shape& shape) {
   numel_ = other.numel();
 }
 
+void Tensor::wrap(std::span<float> memory, const Shape& shape) {
+  if (shape.numel() != memory.size()) {
+    throw std::invalid_argument("Tensor::wrap: " + shape.to_string() + " does not match " +
+                                std::to_string(memory.size()) + " floats");
+  }
+  storage_.reset();
+  capacity_ = 0;
+  data_ = memory.data();
+  shape_ = shape;
+  numel_ = memory.size();
+}
+
 void Tensor::fill(float value) {
   std::fill_n(data(), numel_, value);
 }

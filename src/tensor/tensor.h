@@ -25,6 +25,9 @@ class Tensor {
   // Makes this tensor a non-owning view of other's data with another shape of the same
   // size (Flatten uses it to avoid copying activations). The view must not outlive other.
   void view_of(const Tensor& other, const Shape& shape);
+  // Makes this tensor a non-owning, writable view of memory someone else owns (the
+  // gradient arena in a communicator's shared array). The memory must outlive the view.
+  void wrap(std::span<float> memory, const Shape& shape);
   void fill(float value);
 
   const Shape& shape() const { return shape_; }

@@ -129,7 +129,11 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
         m.role == "model" ? std::string("parameter layout") : "parameter layout of the " + m.role);
     optimizers_.push_back(optim::make_optimizer(config.optimizer, m.model->arena().arena_size()));
     const auto layers = layer_params(*m.model);
-    const std::size_t index = synchronizer_.add_model(m.model->arena().grads(), layers);
+    // The gradients live in a communicator array: where ranks share a host, the peers read
+    // them in place (hierarchical allreduce without staging copies).
+    auto& arena = m.model->arena();
+    arena.place_grads(comm_.allocate_array(arena.arena_size()));
+    const std::size_t index = synchronizer_.add_model(arena.grads(), layers);
     updates_.hooks.push_back(
         [this, index](std::size_t layer) { synchronizer_.layer_final(index, layer); });
     m.model->set_timeline(timeline_.get());

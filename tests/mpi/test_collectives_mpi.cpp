@@ -4,8 +4,12 @@
 // auto choosing the same algorithm on every rank, and ranks with different tables refused.
 // Checks that could differ between ranks use EXPECT before a collective, never ASSERT.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +42,56 @@ TEST_P(MpiCollectiveTest, ExactSumsBitwiseIdenticalOnEveryRank) {
           << "length " << lengths[call] << ": rank " << r << " differs from rank 0";
     }
   }
+}
+
+// The same on spans of an array from allocate_array (the trainer's gradients live in one),
+// at offsets 0, 16 and 32 in turn: hierarchical (and auto) then sum in place.
+TEST_P(MpiCollectiveTest, ExactSumsOnASharedArray) {
+  MpiCommunicator comm(GetParam());
+  const int p = comm.size();
+  const auto lengths = test::collective_lengths(p);
+  std::size_t capacity = 0;
+  for (std::size_t n : lengths) capacity = std::max(capacity, n + 32);
+  const std::span<float> array = comm.allocate_array(capacity);
+  ASSERT_EQ(array.size(), capacity);
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t call = 0; call < lengths.size(); ++call) {
+      const auto data = array.subspan(call % 3 * 16, lengths[call]);
+      for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = test::integer_input(comm.rank(), i, call);
+      }
+      comm.allreduce_sum(data);
+      const std::vector<float> result(data.begin(), data.end());
+      EXPECT_EQ(test::count_wrong_sums(result, p, call), 0u) << "length " << lengths[call];
+      const auto hashes = comm.allgather(test::fingerprint(result));
+      for (int r = 1; r < p; ++r) {
+        EXPECT_EQ(hashes[static_cast<std::size_t>(r)], hashes[0])
+            << "length " << lengths[call] << ": rank " << r << " differs from rank 0";
+      }
+    }
+  }
+}
+
+// A rank that cannot create its shared segment (here: a file-size limit, as a full disk or
+// a small container would give) makes every rank fall back to private memory together; the
+// sums stay exact and nobody waits forever.
+TEST(MpiCollectives, SharedArrayThatFailsOnOneRankFallsBackEverywhere) {
+  MpiCommunicator comm("hierarchical");
+  const int p = comm.size();
+  rlimit saved{};
+  getrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, SIG_IGN);
+  if (comm.rank() == p - 1) {
+    rlimit small = saved;
+    small.rlim_cur = 4096;
+    setrlimit(RLIMIT_FSIZE, &small);
+  }
+  const std::span<float> data = comm.allocate_array(100000);
+  if (comm.rank() == p - 1) setrlimit(RLIMIT_FSIZE, &saved);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = test::integer_input(comm.rank(), i, 3);
+  comm.allreduce_sum(data);
+  const std::vector<float> result(data.begin(), data.end());
+  EXPECT_EQ(test::count_wrong_sums(result, p, 3), 0u);
 }
 
 TEST_P(MpiCollectiveTest, FloatSumsWithinRoundingBoundAndIdentical) {

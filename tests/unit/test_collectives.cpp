@@ -5,6 +5,7 @@
 // that stops growing in steady state; a barrier that really waits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -64,7 +65,9 @@ using Fill = std::function<void(int rank, std::size_t call, std::vector<float>&)
 using Check = std::function<void(int rank, std::size_t call, std::vector<float>&)>;
 
 struct Run {
-  std::string algo;  // ring, rd, rabenseifner, hierarchical, hierarchical-hosts
+  // ring, rd, rabenseifner, hierarchical, hierarchical-hosts; in-place- before the last two:
+  // the data lies in arrays registered with add_array (the ranks of a host map each other's)
+  std::string algo;
   std::size_t chunk = 32768;
   std::size_t piece = HierarchicalAllreduce::kDefaultPieceFloats;
 };
@@ -73,7 +76,9 @@ void run_algo(const Run& run, int ranks, const std::vector<std::size_t>& lengths
               const Check& check) {
   test::InProcessNetwork network(ranks);
   std::vector<int> host_of, local_of;
-  std::vector<int> sizes = host_sizes(ranks, run.algo != "hierarchical-hosts");
+  const bool in_place = run.algo.starts_with("in-place-");
+  const std::string algo = in_place ? run.algo.substr(9) : run.algo;
+  std::vector<int> sizes = host_sizes(ranks, algo != "hierarchical-hosts");
   for (std::size_t h = 0; h < sizes.size(); ++h) {
     for (int l = 0; l < sizes[h]; ++l) {
       host_of.push_back(static_cast<int>(h));
@@ -82,6 +87,12 @@ void run_algo(const Run& run, int ranks, const std::vector<std::size_t>& lengths
   }
   const int hosts = static_cast<int>(sizes.size());
   test::InProcessNetwork leaders(hosts);
+  // In place: one array per rank, as long as the longest call plus the largest offset used
+  // (calls start at offsets 0, 16 and 32 in turn, so a span is not always the whole array).
+  std::size_t capacity = 32;
+  for (std::size_t n : lengths) capacity = std::max(capacity, n + 32);
+  std::vector<std::vector<float>> arrays(in_place ? static_cast<std::size_t>(ranks) : 0,
+                                         std::vector<float>(capacity, 0.0f));
   std::vector<std::unique_ptr<SharedMemory>> shared;
   for (int size : sizes) {
     shared.push_back(
@@ -93,13 +104,13 @@ void run_algo(const Run& run, int ranks, const std::vector<std::size_t>& lengths
     std::unique_ptr<RecursiveDoublingAllreduce> rd;
     std::unique_ptr<RabenseifnerAllreduce> rab;
     std::unique_ptr<HierarchicalAllreduce> hier;
-    if (run.algo == "ring") {
+    if (algo == "ring") {
       ring = std::make_unique<RingAllreduce>(transport, run.chunk);
       allreduce = [&](std::span<float> d) { ring->allreduce_sum(d); };
-    } else if (run.algo == "rd") {
+    } else if (algo == "rd") {
       rd = std::make_unique<RecursiveDoublingAllreduce>(transport, run.chunk);
       allreduce = [&](std::span<float> d) { rd->allreduce_sum(d); };
-    } else if (run.algo == "rabenseifner") {
+    } else if (algo == "rabenseifner") {
       rab = std::make_unique<RabenseifnerAllreduce>(transport, run.chunk);
       allreduce = [&](std::span<float> d) { rab->allreduce_sum(d); };
     } else {
@@ -112,12 +123,29 @@ void run_algo(const Run& run, int ranks, const std::vector<std::size_t>& lengths
       if (group.local_rank == 0 && hosts > 1) group.leaders = &leaders.transport(h);
       hier = std::make_unique<HierarchicalAllreduce>(group, run.piece);
       allreduce = [&](std::span<float> d) { hier->allreduce_sum(d); };
+      if (in_place) {
+        // The host's ranks are consecutive, local rank 0 first.
+        const int first = rank - group.local_rank;
+        std::vector<float*> bases;
+        for (int k = 0; k < group.local_size; ++k) {
+          bases.push_back(arrays[static_cast<std::size_t>(first + k)].data());
+        }
+        hier->add_array(bases, capacity);
+      }
     }
     std::vector<float> data;
     for (std::size_t call = 0; call < lengths.size(); ++call) {
       data.assign(lengths[call], 0.0f);
       fill(rank, call, data);
-      allreduce(data);
+      if (in_place) {
+        const std::span<float> span = std::span<float>(arrays[static_cast<std::size_t>(rank)])
+                                          .subspan(call % 3 * 16, data.size());
+        std::copy(data.begin(), data.end(), span.begin());
+        allreduce(span);
+        std::copy(span.begin(), span.end(), data.begin());
+      } else {
+        allreduce(data);
+      }
       check(rank, call, data);
     }
   });
@@ -207,7 +235,8 @@ TEST_P(CollectiveTest, FloatSumsWithinRoundingBoundAndIdentical) {
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (int p = 1; p <= 9; ++p) {
-    for (const char* algo : {"ring", "rd", "rabenseifner", "hierarchical", "hierarchical-hosts"}) {
+    for (const char* algo : {"ring", "rd", "rabenseifner", "hierarchical", "hierarchical-hosts",
+                             "in-place-hierarchical", "in-place-hierarchical-hosts"}) {
       cases.push_back({{algo}, p});
     }
   }
@@ -217,6 +246,7 @@ std::vector<Case> all_cases() {
     cases.push_back({{"rabenseifner", 777}, p});
     cases.push_back({{"hierarchical", 32768, 4099}, p});
     cases.push_back({{"hierarchical-hosts", 32768, 4099}, p});
+    cases.push_back({{"in-place-hierarchical-hosts", 32768, 4099}, p});
   }
   return cases;
 }
@@ -268,6 +298,64 @@ TEST(Collectives, HierarchicalRejectsTooLittleSharedMemory) {
   group.shared = memory.span();
   group.local_size = 2;
   EXPECT_THROW(HierarchicalAllreduce(group, 1000), CommError);
+}
+
+// Rank `rank` of `ranks` threads standing for the ranks of one host.
+HostGroup one_host(SharedMemory& memory, int rank, int ranks) {
+  HostGroup group;
+  group.shared = memory.span();
+  group.local_rank = rank;
+  group.local_size = ranks;
+  return group;
+}
+
+// The in-place path on float inputs gives the staged path's bits: both add each element's
+// host contributions in local-rank order.
+TEST(Collectives, InPlaceAndStagedHierarchicalGiveTheSameBits) {
+  const int p = 3;
+  const std::size_t n = 50001;
+  SharedMemory memory(HierarchicalAllreduce::shared_bytes(p));
+  std::vector<std::vector<float>> arrays(p, std::vector<float>(n));
+  std::vector<std::vector<float>> staged(p, std::vector<float>(n));
+  test::run_ranks(p, [&](int rank, PeerTransport&) {
+    HierarchicalAllreduce hier(one_host(memory, rank, p));
+    hier.add_array({arrays[0].data(), arrays[1].data(), arrays[2].data()}, n);
+    auto& mine = arrays[static_cast<std::size_t>(rank)];
+    for (std::size_t i = 0; i < n; ++i) {
+      Rng rng(derive_seed(7, static_cast<std::uint64_t>(rank), i));
+      mine[i] = rng.normal();
+    }
+    staged[static_cast<std::size_t>(rank)] = mine;
+    hier.allreduce_sum(mine);
+    hier.allreduce_sum(staged[static_cast<std::size_t>(rank)]);
+  });
+  for (int r = 0; r < p; ++r) {
+    EXPECT_TRUE(arrays[static_cast<std::size_t>(r)] == staged[0]) << "rank " << r;
+  }
+}
+
+TEST(Collectives, InPlaceSpansThatDifferBetweenRanksAreRefused) {
+  const int p = 2;
+  SharedMemory memory(HierarchicalAllreduce::shared_bytes(p));
+  std::vector<std::vector<float>> arrays(p, std::vector<float>(10000, 1.0f));
+  std::atomic<int> refused{0};
+  test::run_ranks(p, [&](int rank, PeerTransport&) {
+    HierarchicalAllreduce hier(one_host(memory, rank, p));
+    hier.add_array({arrays[0].data(), arrays[1].data()}, 10000);
+    // Rank 1 starts 16 floats later: a broken contract, reported by both.
+    const auto span = std::span<float>(arrays[static_cast<std::size_t>(rank)])
+                          .subspan(static_cast<std::size_t>(rank) * 16, 5000);
+    try {
+      hier.allreduce_sum(span);
+    } catch (const CommError& e) {
+      EXPECT_NE(std::string(e.what()).find("every rank must reduce the same span"),
+                std::string::npos)
+          << e.what();
+      refused.fetch_add(1);
+    }
+  });
+  EXPECT_EQ(refused.load(), p);
+  EXPECT_EQ(arrays[0][0], 1.0f);  // nothing summed
 }
 
 TEST(HostBarrier, NobodyPassesBeforeEveryoneArrived) {

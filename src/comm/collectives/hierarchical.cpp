@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "comm/collectives/blocks.h"
 #include "core/errors.h"
@@ -36,6 +37,9 @@ namespace dtrain::comm {
 // than a flat ring over P ranks would send through the host's link... the same volume
 // per link, but with H instead of P ranks in the latency term.
 //
+// In place (hierarchical_in_place.cpp): when the array is one every rank of the host maps
+// (Communicator::allocate_array), none of the copies above are needed.
+//
 // Small messages (<= kSmallFloats): every rank copies its piece into its slot, one
 // barrier, and every rank adds all L slots in local-rank order itself. With several hosts
 // the leader does that, then the leaders allreduce, then one barrier and a copy out.
@@ -66,7 +70,8 @@ std::size_t slot_bytes(std::size_t piece_floats) {
 
 std::size_t HierarchicalAllreduce::shared_bytes(int local_size, std::size_t piece_floats) {
   const auto l = static_cast<std::size_t>(local_size);
-  return HostBarrier::shared_bytes(local_size) + (2 * l + 2) * slot_bytes(piece_floats);
+  return HostBarrier::shared_bytes(local_size) + l * kAlign +
+         (2 * l + 2) * slot_bytes(piece_floats);
 }
 
 HierarchicalAllreduce::HierarchicalAllreduce(HostGroup group, std::size_t piece_floats)
@@ -75,7 +80,8 @@ HierarchicalAllreduce::HierarchicalAllreduce(HostGroup group, std::size_t piece_
       barrier_(group.shared.first(
                    std::min(group.shared.size(), HostBarrier::shared_bytes(group.local_size))),
                group.local_rank, group.local_size, group.progress),
-      slots_(group.shared.data() + HostBarrier::shared_bytes(group.local_size)) {
+      call_lines_(group.shared.data() + HostBarrier::shared_bytes(group.local_size)),
+      slots_(call_lines_ + kAlign * static_cast<std::size_t>(group.local_size)) {
   if (piece_floats_ == 0) {
     throw ConfigError("hierarchical allreduce: piece size must be at least 1 float");
   }
@@ -105,6 +111,36 @@ float* HierarchicalAllreduce::result(int parity) const {
 
 void HierarchicalAllreduce::allreduce_sum(std::span<float> data) {
   if (data.empty() || (group_.local_size == 1 && group_.hosts == 1)) return;
+  if (data.size() >= kInPlaceMinFloats) {
+    const float* first = data.data();
+    for (std::size_t a = 0; a < arrays_.size(); ++a) {
+      const float* base = arrays_[a].bases[static_cast<std::size_t>(group_.local_rank)];
+      // Compared as addresses: the span may belong to any other allocation.
+      const auto begin = reinterpret_cast<std::uintptr_t>(base);
+      const auto at = reinterpret_cast<std::uintptr_t>(first);
+      if (at < begin || at >= begin + arrays_[a].floats * sizeof(float)) continue;
+      const auto offset = static_cast<std::size_t>(first - base);
+      if (data.size() > arrays_[a].floats - offset) break;  // runs past the array: staged
+      return in_place(a, offset, data.size());
+    }
+  }
+  // Says "not in place" to a peer that would sum in place (a broken contract it then reports).
+  publish(0, 0, 0);
+  staged(data);
+}
+
+void HierarchicalAllreduce::add_array(std::vector<float*> bases, std::size_t floats) {
+  if (bases.size() != static_cast<std::size_t>(group_.local_size)) {
+    throw CommError("hierarchical allreduce: an array needs one base per rank of the host (" +
+                    std::to_string(group_.local_size) + "), got " + std::to_string(bases.size()));
+  }
+  for (float* base : bases) {
+    if (base == nullptr) throw CommError("hierarchical allreduce: a shared array without memory");
+  }
+  arrays_.push_back({std::move(bases), floats});
+}
+
+void HierarchicalAllreduce::staged(std::span<float> data) {
   for (std::size_t off = 0; off < data.size(); off += piece_floats_) {
     const auto piece = data.subspan(off, std::min(piece_floats_, data.size() - off));
     const int parity = static_cast<int>(pieces_done_++ & 1);

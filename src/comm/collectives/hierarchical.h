@@ -3,9 +3,12 @@
 // shared memory, the host leaders (local rank 0) allreduce between hosts, and the result
 // is broadcast inside each host through shared memory. See hierarchical.cpp.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
+#include "comm/collectives/blocks.h"
 #include "comm/collectives/host_barrier.h"
 #include "comm/collectives/recursive_doubling.h"
 #include "comm/collectives/ring_allreduce.h"
@@ -42,6 +45,12 @@ class HierarchicalAllreduce {
   // the ring.
   static constexpr std::size_t kLeaderDoublingFloats = 4096;
 
+  // Spans of a registered array from this many floats on are summed in place; below, the
+  // small staged path's single barrier beats the in-place path's two. Measured at np=2
+  // (2026-12-01): staged 0.55 us against in place 0.65-0.75 us up to 256 B, about even at
+  // 512 B, in place faster from 1 KiB (0.74 against 0.86 us; 2 KiB 0.82 against 1.16 us).
+  static constexpr std::size_t kInPlaceMinFloats = 256;
+
   static std::size_t shared_bytes(int local_size, std::size_t piece_floats = kDefaultPieceFloats);
 
   // group.shared and group.leaders must outlive this object. Collective over the host.
@@ -49,9 +58,35 @@ class HierarchicalAllreduce {
 
   // Replaces data with the elementwise sum over all ranks of all hosts; bitwise identical
   // on every rank. Collective: every rank calls it with the same length.
+  // A span of a registered array at the same offset on every rank of the host (at least
+  // kInPlaceMinFloats long) is summed in place (hierarchical_in_place.cpp); anything else goes
+  // through the staging slots in pieces.
   void allreduce_sum(std::span<float> data);
 
+  // Registers an array that every rank of the host maps (Communicator::allocate_array):
+  // bases[k] is local rank k's array as mapped in this process, each `floats` long (best
+  // 64-byte aligned, for speed); bases[local_rank] is this rank's own. Every rank of the host
+  // registers the same arrays in the same order (the k-th registration is array k everywhere).
+  void add_array(std::vector<float*> bases, std::size_t floats);
+
  private:
+  struct HostArray {
+    std::vector<float*> bases;
+    std::size_t floats = 0;
+  };
+  // What this rank's current call is, published in its line of the shared memory so that
+  // every rank can check that all of them sum the same span in place.
+  struct CallLine {
+    std::uint64_t array_plus_one;  // 0: not in place
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  void staged(std::span<float> data);
+  void in_place(std::size_t array, std::size_t offset, std::size_t length);
+  void sum_slice_in_place(const HostArray& array, std::size_t offset, Block slice,
+                          bool every_array);
+  void publish(std::uint64_t array_plus_one, std::uint64_t offset, std::uint64_t length);
+  CallLine published(int local_rank) const;
   void piece_small(std::span<float> piece, int parity);
   void piece_large(std::span<float> piece, int parity);
   void between_hosts(std::span<float> piece);
@@ -61,7 +96,9 @@ class HierarchicalAllreduce {
   HostGroup group_;
   std::size_t piece_floats_;
   HostBarrier barrier_;
+  std::byte* call_lines_;
   std::byte* slots_;
+  std::vector<HostArray> arrays_;
   std::unique_ptr<RingAllreduce> leader_ring_;
   std::unique_ptr<RecursiveDoublingAllreduce> leader_rd_;
   unsigned long long pieces_done_ = 0;

@@ -1,7 +1,10 @@
 #include "comm/mpi/mpi_communicator.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +18,7 @@
 #include "comm/mpi/mpi_c.h"
 #include "comm/mpi/mpi_check.h"
 #include "comm/mpi/mpi_transport.h"
+#include "comm/shared_segment.h"
 #include "core/hash.h"
 
 namespace dtrain::comm {
@@ -29,11 +33,15 @@ struct MpiCommunicator::Impl {
   MPI_Comm host = MPI_COMM_NULL;
   MPI_Comm leaders = MPI_COMM_NULL;
   MPI_Win window = MPI_WIN_NULL;
+  // allocate_array's segments, every local rank's of every array; unmapped after the
+  // algorithm that points into them.
+  std::vector<SharedSegment> arrays;
   std::unique_ptr<MpiTransport> leader_transport;
   std::unique_ptr<HierarchicalAllreduce> hierarchical;
 
   void free_handles() {
     hierarchical.reset();
+    arrays.clear();
     leader_transport.reset();
     if (window != MPI_WIN_NULL) MPI_Win_free(&window);
     if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
@@ -157,6 +165,70 @@ void MpiCommunicator::set_up_host() {
     group.leaders = impl_->leader_transport.get();
   }
   impl_->hierarchical = std::make_unique<HierarchicalAllreduce>(group);
+}
+
+std::span<float> MpiCommunicator::allocate_array(std::size_t floats) {
+  // Each rank creates its array as a memfd segment, the ranks of a host exchange (pid, fd)
+  // and map each other's, and all ranks agree that every step worked everywhere. If it did
+  // not anywhere (no memfd, a /proc that hides the peers, a file-size limit, no memory),
+  // every rank falls back to private memory: the allreduce then stages through copies, on
+  // every host alike (a host in place and another staged would split the leaders' messages
+  // differently). MPI_Win_allocate_shared is not used: a rank whose segment cannot be
+  // created there leaves its peers waiting inside the call.
+  constexpr std::size_t kPage = 4096;
+  if (floats > (static_cast<std::size_t>(PTRDIFF_MAX) - kPage) / sizeof(float)) {
+    throw CommError("shared array of " + std::to_string(floats) + " floats is too large");
+  }
+  const std::size_t bytes =
+      std::max<std::size_t>(1, (floats * sizeof(float) + kPage - 1) / kPage) * kPage;
+  auto everywhere = [&](bool ok) {
+    int mine = ok ? 1 : 0, all = 0;
+    check_mpi(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, impl_->comm),
+              "MPI_Allreduce (shared array)");
+    return all == 1;
+  };
+  int local_rank = 0, local_size = 1;
+  check_mpi(MPI_Comm_rank(impl_->host, &local_rank), "MPI_Comm_rank (host)");
+  check_mpi(MPI_Comm_size(impl_->host, &local_size), "MPI_Comm_size (host)");
+  std::vector<SharedSegment> segments(static_cast<std::size_t>(local_size));
+  auto& own = segments[static_cast<std::size_t>(local_rank)];
+  own = SharedSegment::create(bytes);
+  std::string error = own.ok() ? "" : own.error();
+  if (everywhere(own.ok())) {
+    long long mine[2] = {static_cast<long long>(getpid()), own.fd()};
+    std::vector<long long> all(2 * static_cast<std::size_t>(local_size));
+    check_mpi(MPI_Allgather(mine, 2, MPI_LONG_LONG, all.data(), 2, MPI_LONG_LONG, impl_->host),
+              "MPI_Allgather (shared array)");
+    bool mapped = true;
+    for (int k = 0; k < local_size; ++k) {
+      if (k == local_rank) continue;
+      auto& peer = segments[static_cast<std::size_t>(k)];
+      peer = SharedSegment::map_peer(static_cast<long>(all[2 * static_cast<std::size_t>(k)]),
+                                     static_cast<int>(all[2 * static_cast<std::size_t>(k) + 1]),
+                                     bytes);
+      if (!peer.ok() && mapped) {
+        error = peer.error();
+        mapped = false;
+      }
+    }
+    if (everywhere(mapped)) {
+      // Every peer has opened the descriptor (the agreement came after): the mappings stay.
+      own.close_fd();
+      std::vector<float*> bases;
+      for (const auto& segment : segments)
+        bases.push_back(reinterpret_cast<float*>(segment.data()));
+      impl_->hierarchical->add_array(bases, floats);
+      for (auto& segment : segments) impl_->arrays.push_back(std::move(segment));
+      return {bases[static_cast<std::size_t>(local_rank)], floats};
+    }
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr,
+                 "dtrain: rank %d: no memory shared with the host's other ranks for an array of "
+                 "%zu floats (%s); the allreduce copies through a staging area instead\n",
+                 rank_, floats, error.c_str());
+  }
+  return Communicator::allocate_array(floats);
 }
 
 MpiCommunicator::~MpiCommunicator() {

@@ -50,6 +50,10 @@ class MpiCommunicator final : public Communicator {
   std::vector<std::uint64_t> allgather(std::uint64_t value) override;
   void allgather(std::span<const std::uint16_t> mine, std::span<std::uint16_t> all) override;
   void barrier() override;
+  // Each rank's array in memory the host's other ranks map (a memfd segment per rank),
+  // registered with the hierarchical allreduce so that it sums spans of it in place; private
+  // memory on every rank if that fails on any (with a warning naming the reason).
+  std::span<float> allocate_array(std::size_t floats) override;
   // Flushes stdout/stderr, then MPI_Abort on MPI_COMM_WORLD: every rank of the job ends.
   [[noreturn]] void abort(int exit_code) override;
 
