@@ -53,7 +53,7 @@ void print_fits(const std::vector<comm::CostFit>& fits) {
 
 int run_bench_allreduce(const CliOptions& o) {
   tensor::set_blas_threads(1);
-  comm::MpiCommunicator comm("auto", comm::RingAllreduce::kDefaultChunkFloats, o.allreduce_table);
+  comm::MpiCommunicator comm("auto", comm::MpiCommunicator::kChunkByTopology, o.allreduce_table);
   std::vector<comm::AllreduceBenchResult> results;
   double gamma = 0.0;
   run_guarded(comm, [&] {

@@ -125,7 +125,7 @@ int run_train(const CliOptions& o) {
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
-  comm::MpiCommunicator mpi_comm(o.allreduce, comm::RingAllreduce::kDefaultChunkFloats,
+  comm::MpiCommunicator mpi_comm(o.allreduce, comm::MpiCommunicator::kChunkByTopology,
                                  o.allreduce_table);
   // After the communicator (its start is collective too) and before setup, so a rank that
   // stops while the others load data is named once training would have begun.

@@ -95,7 +95,7 @@ HierarchicalAllreduce::HierarchicalAllreduce(HostGroup group, std::size_t piece_
       throw CommError("hierarchical allreduce: the host leader needs a transport to the " +
                       std::to_string(group_.hosts) + " leaders");
     }
-    leader_ring_ = std::make_unique<RingAllreduce>(*group_.leaders);
+    leader_ring_ = std::make_unique<RingAllreduce>(*group_.leaders, group_.leader_chunk_floats);
     leader_rd_ = std::make_unique<RecursiveDoublingAllreduce>(*group_.leaders);
   }
 }

@@ -30,6 +30,8 @@ struct HostGroup {
   // Called while waiting for the other ranks of the host (see HostBarrier): lets MPI
   // deliver messages queued by earlier calls. Empty when there is nothing to progress.
   std::function<void()> progress;
+  // Pipelining chunk of the leaders' ring between hosts.
+  std::size_t leader_chunk_floats = RingAllreduce::kNetChunkFloats;
 };
 
 class HierarchicalAllreduce {

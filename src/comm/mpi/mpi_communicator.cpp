@@ -86,10 +86,14 @@ MpiCommunicator::MpiCommunicator(std::string algo, std::size_t chunk_floats, Alg
     check_mpi(MPI_Comm_rank(impl_->comm, &rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(impl_->comm, &size_), "MPI_Comm_size");
     impl_->transport = std::make_unique<MpiTransport>(impl_->comm);
+    set_up_host();
+    if (chunk_floats == kChunkByTopology) {
+      chunk_floats = topology_ == Topology::kSharedHosts ? RingAllreduce::kDefaultChunkFloats
+                                                         : RingAllreduce::kNetChunkFloats;
+    }
     impl_->ring = std::make_unique<RingAllreduce>(*impl_->transport, chunk_floats);
     impl_->rd = std::make_unique<RecursiveDoublingAllreduce>(*impl_->transport, chunk_floats);
     impl_->rabenseifner = std::make_unique<RabenseifnerAllreduce>(*impl_->transport, chunk_floats);
-    set_up_host();
     // Auto must pick the same algorithm on every rank: the same choice and table everywhere.
     const auto mine = allreduce_fingerprint();
     std::uint64_t lowest = 0, highest = 0;

@@ -15,14 +15,17 @@ namespace dtrain::comm {
 
 class MpiCommunicator final : public Communicator {
  public:
+  // chunk_floats: RingAllreduce::kDefaultChunkFloats where some host runs several ranks,
+  // RingAllreduce::kNetChunkFloats where every rank has its own host (and between host
+  // leaders).
+  static constexpr std::size_t kChunkByTopology = 0;
   // algo is the --allreduce value: "auto" (per message size from `table`), "ring", "rd",
   // "rabenseifner", "hierarchical" (our algorithms over MPI point-to-point and, for
   // hierarchical, an MPI-3 shared-memory window per host) or "mpi" (MPI_Allreduce, the
   // reference). Anything else throws ConfigError. chunk_floats is the pipelining chunk.
   // Collective over MPI_COMM_WORLD (it duplicates it); every rank must pass the same algo
   // and table, or every rank throws ConfigError.
-  explicit MpiCommunicator(std::string algo,
-                           std::size_t chunk_floats = RingAllreduce::kDefaultChunkFloats,
+  explicit MpiCommunicator(std::string algo, std::size_t chunk_floats = kChunkByTopology,
                            AlgorithmTable table = AlgorithmTable::builtin());
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
