@@ -26,8 +26,10 @@ ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" ctest --output-on-failure --timeo
   status=1
 cd ..
 
+# unit_test_collectives: the host barrier and the hierarchical algorithms (staged and in
+# place) between threads that share memory, ordered only by the barrier's atomics (~2.5 min).
 thread_tests=(unit_test_comm_thread unit_test_gradient_synchronizer unit_test_gradient_compression
-  unit_test_watchdog)
+  unit_test_watchdog unit_test_collectives)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTRAIN_TSAN=ON \
   -DDTRAIN_WERROR="${DTRAIN_WERROR:-OFF}" > /dev/null
 cmake --build build-tsan -j "$(nproc)" --target "${thread_tests[@]}"
