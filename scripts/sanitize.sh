@@ -26,16 +26,21 @@ ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" ctest --output-on-failure --timeo
   status=1
 cd ..
 
-# unit_test_collectives: the host barrier and the hierarchical algorithms (staged and in
-# place) between threads that share memory, ordered only by the barrier's atomics (~2.5 min).
 thread_tests=(unit_test_comm_thread unit_test_gradient_synchronizer unit_test_gradient_compression
-  unit_test_watchdog unit_test_collectives)
+  unit_test_watchdog)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTRAIN_TSAN=ON \
   -DDTRAIN_WERROR="${DTRAIN_WERROR:-OFF}" > /dev/null
-cmake --build build-tsan -j "$(nproc)" --target "${thread_tests[@]}"
+cmake --build build-tsan -j "$(nproc)" --target "${thread_tests[@]}" unit_test_collectives
 cd build-tsan
 # halt_on_error: a data race fails the test instead of scrolling by.
 regex="^($(IFS='|'; echo "${thread_tests[*]}"))\$"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest --output-on-failure --timeout 600 \
   -R "$regex" || status=1
+# The host barrier and the hierarchical algorithms (staged and in place) between threads that
+# share memory, ordered only by the barrier's atomics. The flat algorithms' cases are left
+# out: their threads meet only in the in-process transport's mutexes, and with them the
+# binary takes ~2.5 min under TSan; without them ~1 min.
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+  GTEST_FILTER='-*/ring_*:*/rd_*:*/rabenseifner_*:Collectives.ScratchStopsGrowingInSteadyState' \
+  timeout 600 tests/unit_test_collectives || status=1
 exit $status
