@@ -9,8 +9,9 @@ namespace dtrain::comm {
 
 // Hierarchical allreduce in place (arrays from Communicator::allocate_array)
 // --------------------------------------------------------------------------
-// When every rank of the host maps every other rank's array (one MPI-3 shared window per
-// array, each rank's own segment), the staging slots of hierarchical.cpp are not needed:
+// When every rank of the host maps every other rank's array (each rank's array a memfd
+// segment the others map, see comm/shared_segment.h), the staging slots of hierarchical.cpp
+// are not needed:
 // a rank can read its peers' values where they are and write the sums back there.
 //
 //   0. publish: rank l writes (array, offset, length) of its call into its line.  barrier
