@@ -22,6 +22,23 @@
 namespace dtrain::comm {
 namespace {
 
+// Fills data with call `call`'s integer inputs, allreduces it, and expects the exact sums,
+// bitwise the same on every rank (compared through an allgather of a hash).
+void expect_exact_and_identical(MpiCommunicator& comm, std::span<float> data, std::size_t call) {
+  const int p = comm.size();
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = test::integer_input(comm.rank(), i, call);
+  }
+  comm.allreduce_sum(data);
+  const std::vector<float> result(data.begin(), data.end());
+  EXPECT_EQ(test::count_wrong_sums(result, p, call), 0u) << "length " << data.size();
+  const auto hashes = comm.allgather(test::fingerprint(result));
+  for (int r = 1; r < p; ++r) {
+    EXPECT_EQ(hashes[static_cast<std::size_t>(r)], hashes[0])
+        << "length " << data.size() << ": rank " << r << " differs from rank 0";
+  }
+}
+
 class MpiCollectiveTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(MpiCollectiveTest, ExactSumsBitwiseIdenticalOnEveryRank) {
@@ -31,16 +48,7 @@ TEST_P(MpiCollectiveTest, ExactSumsBitwiseIdenticalOnEveryRank) {
   const auto lengths = test::collective_lengths(p);
   for (std::size_t call = 0; call < lengths.size(); ++call) {
     std::vector<float> data(lengths[call]);
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      data[i] = test::integer_input(comm.rank(), i, call);
-    }
-    comm.allreduce_sum(data);
-    EXPECT_EQ(test::count_wrong_sums(data, p, call), 0u) << "length " << lengths[call];
-    const auto hashes = comm.allgather(test::fingerprint(data));
-    for (int r = 1; r < p; ++r) {
-      EXPECT_EQ(hashes[static_cast<std::size_t>(r)], hashes[0])
-          << "length " << lengths[call] << ": rank " << r << " differs from rank 0";
-    }
+    expect_exact_and_identical(comm, data, call);
   }
 }
 
@@ -56,18 +64,7 @@ TEST_P(MpiCollectiveTest, ExactSumsOnASharedArray) {
   ASSERT_EQ(array.size(), capacity);
   for (int round = 0; round < 2; ++round) {
     for (std::size_t call = 0; call < lengths.size(); ++call) {
-      const auto data = array.subspan(call % 3 * 16, lengths[call]);
-      for (std::size_t i = 0; i < data.size(); ++i) {
-        data[i] = test::integer_input(comm.rank(), i, call);
-      }
-      comm.allreduce_sum(data);
-      const std::vector<float> result(data.begin(), data.end());
-      EXPECT_EQ(test::count_wrong_sums(result, p, call), 0u) << "length " << lengths[call];
-      const auto hashes = comm.allgather(test::fingerprint(result));
-      for (int r = 1; r < p; ++r) {
-        EXPECT_EQ(hashes[static_cast<std::size_t>(r)], hashes[0])
-            << "length " << lengths[call] << ": rank " << r << " differs from rank 0";
-      }
+      expect_exact_and_identical(comm, array.subspan(call % 3 * 16, lengths[call]), call);
     }
   }
 }
