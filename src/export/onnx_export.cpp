@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "dtrain_version.h"
+#include "nn/batchnorm.h"
 
 namespace dtrain::exporter {
 namespace {
@@ -249,6 +250,26 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
       for (const int d : c.shape) dims.push_back(d);
       b.int64_tensor(name + ".shape", dims);
       b.node("Reshape", {b.current(), name + ".shape"}, name);
+    } else if (type == "batchnorm") {
+      // ONNX's BatchNormalization normalizes dimension 1: the channels of NCHW, the
+      // features of [N, F]. dtrain normalizes the last dimension, so only those two agree.
+      if (shape.rank() == 3) {
+        b.to_channels_first();
+      } else if (shape.rank() == 1) {
+        b.to_channels_last();
+      } else {
+        throw ModelError("export: layer '" + name + "' normalizes the last dimension of " +
+                         shape.to_string() +
+                         "; ONNX's BatchNormalization only matches it for images and flat inputs");
+      }
+      std::vector<std::string> inputs = {b.current()};
+      for (const char* part : {".weight", ".bias", ".running_mean", ".running_var"}) {
+        const auto values = b.param(name + part);
+        b.tensor(name + part, {std::int64_t(values.size())}, values);
+        inputs.push_back(name + part);
+      }
+      b.node("BatchNormalization", inputs, name, {}, {},
+             {{"epsilon", c.epsilon != 0.0f ? c.epsilon : nn::BatchNorm::kDefaultEpsilon}});
     } else if (type == "dropout") {
       // The identity at inference.
     } else if (type == "rnn" || type == "lstm") {

@@ -3,6 +3,7 @@
 // forward writes the output; backward ADDS into parameter gradients (the model zeroes them
 // once per step) and OVERWRITES the input gradient when one is asked for.
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/errors.h"
@@ -14,10 +15,23 @@ namespace dtrain::nn {
 
 using tensor::Tensor;
 
+// Sums a few statistics over every rank's part of the global batch, in place, with the
+// same result on every rank (a synchronized batchnorm's sums and counts). nn/ stays free of
+// the transport: the trainer supplies one over its communicator. Collective: every rank
+// calls it in the same order with the same length.
+class BatchStatsReducer {
+ public:
+  virtual ~BatchStatsReducer() = default;
+  virtual void sum(std::span<double> values) = 0;
+};
+
 struct ForwardContext {
   bool training = false;
   // Seeds layers that draw random numbers (dropout); differs per rank and step.
   std::uint64_t noise_seed = 0;
+  // Null: this process holds the whole batch (one rank, evaluation, tests). Layers that
+  // keep it must use it only until the matching backward returns.
+  BatchStatsReducer* batch_stats = nullptr;
 };
 
 class Layer {

@@ -1,6 +1,7 @@
 #include "nn/model_config.h"
 
 #include "nn/activation.h"
+#include "nn/batchnorm.h"
 #include "nn/conv2d.h"
 #include "nn/dense.h"
 #include "nn/dropout.h"
@@ -33,9 +34,14 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
   if (c.type == "lstm") return std::make_unique<LSTM>(name, c.units, init());
   if (c.type == "dropout") return std::make_unique<Dropout>(name, c.rate);
   if (c.type == "reshape") return std::make_unique<Reshape>(name, c.shape);
+  if (c.type == "batchnorm") {
+    return std::make_unique<BatchNorm>(
+        name, c.momentum != 0.0f ? c.momentum : BatchNorm::kDefaultMomentum,
+        c.epsilon != 0.0f ? c.epsilon : BatchNorm::kDefaultEpsilon, c.sync);
+  }
   throw ModelError("layer '" + name + "': unknown type '" + c.type +
                    "' (expected conv2d, maxpool2d, flatten, reshape, dense, rnn, lstm, relu, "
-                   "leaky_relu, sigmoid, tanh or dropout)");
+                   "leaky_relu, sigmoid, tanh, dropout or batchnorm)");
 }
 
 }  // namespace

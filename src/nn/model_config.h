@@ -21,6 +21,10 @@ struct LayerConfig {
   float alpha = 0.0f;  // leaky_relu slope for negative inputs; 0 means the default 0.01
   float rate = 0.0f;
   std::vector<int> shape;
+  // batchnorm: 0 means the default (BatchNorm::kDefaultMomentum, kDefaultEpsilon).
+  float momentum = 0.0f;
+  float epsilon = 0.0f;
+  bool sync = false;  // batchnorm: statistics over the global batch (SyncBatchNorm)
 };
 
 // What a network is trained for (ModelSpec.task).

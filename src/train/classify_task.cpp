@@ -29,7 +29,8 @@ class ClassifyTask final : public Task {
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     model_.arena().zero_grads();
-    const auto& logits = model_.forward(b.x, {.training = true, .noise_seed = b.rank_seed});
+    const auto& logits = model_.forward(
+        b.x, {.training = true, .noise_seed = b.rank_seed, .batch_stats = b.batch_stats});
     const auto stats = nn::softmax_cross_entropy(logits, b.labels, b.normalizer, &dlogits_);
     model_.backward(b.x, dlogits_, false, updates.grads_final(0));
     updates.update(0, stats.loss_sum);

@@ -104,7 +104,8 @@ class GanTask final : public Task {
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     const std::size_t n = b.x.shape()[0];
-    const nn::ForwardContext ctx{.training = true, .noise_seed = b.rank_seed};
+    const nn::ForwardContext ctx{
+        .training = true, .noise_seed = b.rank_seed, .batch_stats = b.batch_stats};
     z_.resize(g_.input_shape().with_batch(n));
     fill_noise(z_, n, b.step_seed, b.first_position);
     // D step: BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over the global batch.

@@ -32,7 +32,8 @@ class ReconstructTask final : public Task {
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
     model_.arena().zero_grads();
-    const auto& y = model_.forward(b.x, {.training = true, .noise_seed = b.rank_seed});
+    const auto& y = model_.forward(
+        b.x, {.training = true, .noise_seed = b.rank_seed, .batch_stats = b.batch_stats});
     // The gradient of the mean over global batch x pixels of (y - x)^2 is
     // 2 (y - x) / (B * pixels); mse() divides (y - x) by its normalizer.
     const double pixels = static_cast<double>(model_.input_shape().numel());

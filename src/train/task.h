@@ -29,6 +29,7 @@ struct StepBatch {
   std::uint64_t step_seed = 0;           // derive_seed(seed, global step): same on all ranks
   std::uint64_t rank_seed = 0;           // derive_seed(seed, global step, rank): dropout
   double normalizer = 1.0;               // the global batch size
+  nn::BatchStatsReducer* batch_stats = nullptr;  // sums over ranks (null: one rank)
 };
 
 // Loss and accuracy of a classifier.

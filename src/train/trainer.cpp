@@ -99,6 +99,7 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
                          : nullptr),
       comm_(threaded_comm_ ? static_cast<comm::Communicator&>(*threaded_comm_) : comm),
       reduce_comm_(comm),
+      batch_stats_(comm_),
       owned_task_(std::move(owned)),
       task_(owned_task_ ? *owned_task_ : *task),
       data_(data),
@@ -382,7 +383,8 @@ void Trainer::train_step(std::size_t step_in_epoch) {
       .first_position = sampler_.local_offset(),
       .step_seed = derive_seed(config_.seed, step, kStepStream),
       .rank_seed = derive_seed(config_.seed, step, static_cast<std::uint64_t>(comm_.rank())),
-      .normalizer = static_cast<double>(config_.global_batch)};
+      .normalizer = static_cast<double>(config_.global_batch),
+      .batch_stats = comm_.size() > 1 ? &batch_stats_ : nullptr};
   task_.train_step(batch, epoch_sums_, updates_);
   ++global_step_;
 }

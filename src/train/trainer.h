@@ -108,7 +108,18 @@ class Trainer {
   std::unique_ptr<comm::CommThread> comm_thread_;
   std::unique_ptr<comm::ThreadedCommunicator> threaded_comm_;
   comm::Communicator& comm_;
-  comm::Communicator& reduce_comm_;   // what the synchronizer reduces with (on the thread)
+  comm::Communicator& reduce_comm_;  // what the synchronizer reduces with (on the thread)
+  // A synchronized batchnorm's sums, over comm_: through the communication thread when
+  // there is one, so that it stays the only thread that calls MPI while training.
+  class CommBatchStats final : public nn::BatchStatsReducer {
+   public:
+    explicit CommBatchStats(comm::Communicator& comm) : comm_(comm) {}
+    void sum(std::span<double> values) override { comm_.allreduce_sum(values); }
+
+   private:
+    comm::Communicator& comm_;
+  };
+  CommBatchStats batch_stats_;
   std::unique_ptr<Task> owned_task_;  // the single-network constructor's
   Task& task_;
   const data::DataSplits& data_;
