@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
-  libopenblas-dev
+  libopenblas-dev                             # BLAS, and the LAPACK (dsyev) it bundles
   libprotobuf-dev protobuf-compiler
   libboost-program-options-dev
   libgtest-dev googletest

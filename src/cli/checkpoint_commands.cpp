@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
+#include "train/frechet_distance.h"
 #include "train/task.h"
 #include "train/trainer.h"
 
@@ -50,6 +51,32 @@ std::unique_ptr<train::Task> load_classifier(const std::string& option, const tr
   std::copy(state.params.begin(), state.params.end(),
             task->models()[0].model->arena().params().begin());
   return task;
+}
+
+// Frechet distances in the classifier's features (train/frechet_distance.h): the samples
+// against the whole test set, and the test set's first half against its second, the floor
+// that real images themselves reach. Left out when too few images give no covariance.
+void report_frechet(const train::SampleJudgement& samples, const data::Dataset& test,
+                    nn::Sequential& classifier, train::Report& r) {
+  if (samples.count < 2 || test.size() < 4) return;
+  const auto real = train::judge_images(test, classifier, test.size());
+  const std::size_t dim = real.features.dim, half = test.size() / 2;
+  const std::span<const float> rows(real.features.values);
+  const double fd = train::frechet_distance(train::feature_moments(samples.features.values, dim),
+                                            train::feature_moments(rows, dim));
+  const double floor =
+      train::frechet_distance(train::feature_moments(rows.first(half * dim), dim),
+                              train::feature_moments(rows.subspan(half * dim), dim));
+  r.json["frechet_distance"] = fd;  // NaN (null in JSON) when the features are not finite
+  r.json["frechet_distance_real_halves"] = floor;
+  r.json["frechet_real_images"] = real.count;
+  r.json["frechet_features"] = {{"layer", real.features.layer}, {"size", dim}};
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "; Frechet distance %.3f to %lld test images (their halves: %.3f), %zu features "
+                "of %s",
+                fd, static_cast<long long>(real.count), floor, dim, real.features.layer.c_str());
+  r.text += text;
 }
 
 }  // namespace
@@ -188,6 +215,7 @@ int run_eval(const CliOptions& o) {
                   judged.class_counts.size(), confident_present, static_cast<long long>(real.count),
                   100.0 * real.confident_share);
     r.text += text;
+    report_frechet(judged, data.test, *classifier->models()[0].model, r);
   }
   if (o.json) {
     nlohmann::json j{{"event", "eval"},

@@ -56,6 +56,8 @@ class Sequential {
   const Shape& output_shape() const { return output_shape_; }
   std::size_t num_layers() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
+  // Output of layer i from the last forward(); valid until the next one.
+  const Tensor& layer_output(std::size_t i) const { return outputs_.at(i); }
   const LayerParamRange& layer_params(std::size_t i) const { return layer_params_.at(i); }
   // Forward and backward of every layer become spans on this timeline (null: none).
   void set_timeline(Timeline* timeline) { timeline_ = timeline; }

@@ -69,18 +69,35 @@ void tally(const tensor::Tensor& logits, std::size_t n, double threshold, Sample
   }
 }
 
-// Classifies `count` images that `make_batch(first, n)` produces in batches.
+// The layer whose output a Frechet distance compares: the one before the last dense layer,
+// the classifier's last representation before its logits (TF-GAN reads the same place).
+std::size_t feature_layer(const nn::Sequential& classifier) {
+  for (std::size_t i = classifier.num_layers(); i-- > 1;) {
+    if (classifier.layer(i).type() == "dense") return i - 1;
+  }
+  throw ConfigError("classifier '" + classifier.name() +
+                    "' has no dense layer after another layer: no features to compare");
+}
+
+// Classifies `count` images that `make_batch(first, n)` produces in batches, keeping their
+// features.
 template <typename MakeBatch>
 SampleJudgement judge(nn::Sequential& classifier, std::size_t count, double threshold,
                       MakeBatch&& make_batch) {
   const std::size_t classes = classifier.output_shape().numel();
+  const std::size_t layer = feature_layer(classifier);
   SampleJudgement j;
   j.class_counts.assign(classes, 0);
   j.confident_class_counts.assign(classes, 0);
+  j.features.layer = classifier.layer(layer).name();
+  j.features.dim = classifier.layer_output_shape(layer).numel();
+  j.features.values.reserve(count * j.features.dim);
   constexpr std::size_t kBatch = 250;
   for (std::size_t done = 0; done < count;) {
     const std::size_t n = std::min(kBatch, count - done);
     tally(classifier.forward(make_batch(done, n), {.training = false}), n, threshold, j);
+    const float* features = classifier.layer_output(layer).data();
+    j.features.values.insert(j.features.values.end(), features, features + n * j.features.dim);
     done += n;
   }
   j.count = static_cast<std::int64_t>(count);

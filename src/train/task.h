@@ -150,13 +150,22 @@ GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discrimina
 
 // How recognizable a generator's images are: `count` samples (noise from `seed`), mapped
 // from the generator's `range` to [0, 1], classified by `classifier`; the share whose top softmax
-// probability is >= threshold, and how often each class is the top one. One process, no
+// probability is >= threshold, how often each class is the top one, and their features.
+// Throws ConfigError when the classifier has no layer before a dense layer. One process, no
 // communication.
+// The features a Frechet distance compares: the output of the layer just before the
+// classifier's last dense layer (the cnn's relu2, 128 values), one row per image.
+struct ClassifierFeatures {
+  std::string layer;          // that layer's name
+  std::size_t dim = 0;        // values per image
+  std::vector<float> values;  // row-major [count x dim]
+};
 struct SampleJudgement {
   std::int64_t count = 0;
   double confident_share = 0.0;
   std::vector<std::int64_t> class_counts;            // top class of every sample
   std::vector<std::int64_t> confident_class_counts;  // of the confident ones
+  ClassifierFeatures features;                       // of every sample
 };
 SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
                               nn::Sequential& classifier, std::size_t count, std::uint64_t seed,

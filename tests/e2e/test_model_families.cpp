@@ -3,6 +3,7 @@
 // PNG grids into --output-dir, and their checkpoints work with inspect and eval.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -153,9 +154,10 @@ TEST(GanSamples, AClassifierCheckpointJudgesThem) {
       "--progress never --checkpoint-dir " +
       dir;
   ASSERT_EQ(run_dtrain(2, common + "/mlp --model mlp").exit_code, 0);
+  ASSERT_EQ(run_dtrain(2, common + "/cnn --model cnn").exit_code, 0);
   ASSERT_EQ(run_dtrain(2, common + "/gan --model gan").exit_code, 0);
   const auto r = run_dtrain(2, "eval --json --data synthetic --checkpoint " + dir +
-                                   "/gan --classifier " + dir + "/mlp --samples 50");
+                                   "/gan --classifier " + dir + "/cnn --samples 50");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = json::parse(r.output);
   EXPECT_EQ(j["samples"], 50);
@@ -168,6 +170,18 @@ TEST(GanSamples, AClassifierCheckpointJudgesThem) {
   EXPECT_EQ(j["real_images"], 50);  // the reference: as many real test images
   EXPECT_GE(j["real_confident_share"].get<double>(), 0.0);
   EXPECT_LE(j["real_confident_share"].get<double>(), 1.0);
+  // Frechet distances in the cnn's relu2 features, against the whole synthetic test set: a
+  // generator after 3 steps is far from it; two halves of the real set are close.
+  EXPECT_EQ(j["frechet_features"], json({{"layer", "relu2"}, {"size", 128}}));
+  EXPECT_EQ(j["frechet_real_images"], 1000);
+  for (const char* key : {"frechet_distance", "frechet_distance_real_halves"}) {
+    ASSERT_TRUE(j.contains(key) && j[key].is_number()) << key << " in " << r.output;
+    EXPECT_TRUE(std::isfinite(j[key].get<double>())) << key;
+    EXPECT_GE(j[key].get<double>(), 0.0) << key;
+  }
+  EXPECT_LT(20.0 * j["frechet_distance_real_halves"].get<double>(),
+            j["frechet_distance"].get<double>())
+      << r.output;
   // Judging applies to GAN checkpoints only, and needs a classifier.
   const auto wrong = run_dtrain(
       0, "eval --data synthetic --checkpoint " + dir + "/mlp --classifier " + dir + "/mlp");

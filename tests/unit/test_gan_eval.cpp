@@ -1,12 +1,13 @@
 // A GAN's evaluation on hand-made networks: judging images with a classifier (eval
-// --classifier: the confident share and class counts, the count limit, a shape mismatch),
+// --classifier: the confident share and class counts, the count limit, a shape mismatch, the
+// features a Frechet distance compares),
 // and the image range (a tanh generator's discriminator sees real images in [-1, 1]).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "core/errors.h"
 #include "comm/self_communicator.h"
+#include "core/errors.h"
 #include "nn/model_config.h"
 #include "train/task.h"
 
@@ -71,15 +72,53 @@ TEST(JudgeImages, ShapeMismatchIsAConfigError) {
   EXPECT_THROW(judge_images(two_by_two, *classifier, 2), ConfigError);
 }
 
+TEST(JudgeImages, KeepsTheFeaturesBeforeTheLastDenseLayer) {
+  // flatten, dense 2 (weights 1 and -1), relu, dense 2: features relu(x), relu(-x) = (x, 0).
+  nn::ModelConfig c;
+  c.name = "features";
+  c.input_height = c.input_width = c.input_channels = 1;
+  c.layers = {{.type = "flatten"},
+              {.type = "dense", .units = 2},
+              {.type = "relu", .name = "hidden"},
+              {.type = "dense", .units = 2}};
+  auto model = nn::build_model(c);
+  auto weights = model->arena().param(0), biases = model->arena().param(1);
+  weights[0] = 1.0f;
+  weights[1] = -1.0f;
+  biases[0] = biases[1] = 0.0f;
+  std::vector<std::uint8_t> pixels(300);  // more than one batch of 250
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i % 256);
+  const auto j = judge_images(images(pixels), *model, 300);
+  EXPECT_EQ(j.features.layer, "hidden");
+  ASSERT_EQ(j.features.dim, 2u);
+  ASSERT_EQ(j.features.values.size(), 600u);
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    EXPECT_FLOAT_EQ(j.features.values[2 * i], pixels[i] / 255.0f) << i;
+    EXPECT_FLOAT_EQ(j.features.values[2 * i + 1], 0.0f) << i;
+  }
+  // The one-pixel classifier's last dense layer reads the flattened image itself.
+  const auto flat = judge_images(images({0, 255}), *one_pixel_classifier(), 2);
+  EXPECT_EQ(flat.features.layer, "flatten0");
+  EXPECT_EQ(flat.features.values, (std::vector<float>{0.0f, 1.0f}));
+}
+
+TEST(JudgeImages, AClassifierWithoutADenseLayerHasNoFeatures) {
+  nn::ModelConfig c;
+  c.name = "bare";
+  c.input_height = c.input_width = c.input_channels = 1;
+  c.layers = {{.type = "flatten"}, {.type = "sigmoid"}};
+  auto model = nn::build_model(c);
+  EXPECT_THROW(judge_images(images({0}), *model, 1), ConfigError);
+}
+
 // A one-value network: flatten, then Dense 1 with the given weight and bias, then a 1x1x1
 // image (a generator's output is an image).
 std::unique_ptr<nn::Sequential> affine(float weight, float bias) {
   nn::ModelConfig c;
   c.name = "affine";
   c.input_height = c.input_width = c.input_channels = 1;
-  c.layers = {{.type = "flatten"},
-              {.type = "dense", .units = 1},
-              {.type = "reshape", .shape = {1, 1, 1}}};
+  c.layers = {
+      {.type = "flatten"}, {.type = "dense", .units = 1}, {.type = "reshape", .shape = {1, 1, 1}}};
   auto model = nn::build_model(c);
   model->arena().param(0)[0] = weight;
   model->arena().param(1)[0] = bias;
