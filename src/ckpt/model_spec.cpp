@@ -47,6 +47,9 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
     c.alpha = l.alpha();
     c.rate = l.rate();
     c.shape.assign(l.shape().begin(), l.shape().end());
+    c.vocab = l.vocab();
+    c.return_sequences = l.return_sequences();
+    c.per_step = l.per_step();
     config.layers.push_back(std::move(c));
   }
   config.task = spec.task();
@@ -80,6 +83,9 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     l->set_alpha(c.alpha);
     l->set_rate(c.rate);
     for (int d : c.shape) l->add_shape(d);
+    l->set_vocab(c.vocab);
+    l->set_return_sequences(c.return_sequences);
+    l->set_per_step(c.per_step);
   }
   spec.set_task(config.task);
   spec.set_noise_dim(config.noise_dim);

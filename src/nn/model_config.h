@@ -21,6 +21,9 @@ struct LayerConfig {
   float alpha = 0.0f;  // leaky_relu slope for negative inputs; 0 means the default 0.01
   float rate = 0.0f;
   std::vector<int> shape;
+  int vocab = 0;                  // embedding
+  bool return_sequences = false;  // rnn, lstm, gru: [T, H] out instead of the last [H]
+  bool per_step = false;          // dense over each time step of [T, F]
 };
 
 // What a network is trained for (ModelSpec.task).
