@@ -50,6 +50,9 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
     c.momentum = l.momentum();
     c.epsilon = l.epsilon();
     c.sync = l.sync();
+    c.vocab = l.vocab();
+    c.return_sequences = l.return_sequences();
+    c.per_step = l.per_step();
     config.layers.push_back(std::move(c));
   }
   config.task = spec.task();
@@ -86,6 +89,9 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     l->set_momentum(c.momentum);
     l->set_epsilon(c.epsilon);
     l->set_sync(c.sync);
+    l->set_vocab(c.vocab);
+    l->set_return_sequences(c.return_sequences);
+    l->set_per_step(c.per_step);
   }
   spec.set_task(config.task);
   spec.set_noise_dim(config.noise_dim);

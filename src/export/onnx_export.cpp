@@ -199,6 +199,12 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
     const nn::LayerConfig& c = config.layers[i];
     const std::string name = model.layer(i).name();
     const std::string type = model.layer(i).type();
+    if ((type == "dense" && c.per_step) ||
+        ((type == "rnn" || type == "lstm") && c.return_sequences)) {
+      throw ModelError("export: layer '" + name + "' (" + type + ") uses " +
+                       (c.per_step ? "per_step" : "return_sequences") +
+                       ", which dtrain's ONNX exporter does not support yet");
+    }
     if (type == "dense") {
       b.to_channels_last();
       if (shape.rank() != 1) {

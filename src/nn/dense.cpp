@@ -1,6 +1,7 @@
 #include "nn/dense.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "tensor/blas.h"
 
@@ -9,30 +10,46 @@ namespace dtrain::nn {
 using tensor::gemm;
 using tensor::Trans;
 
-Dense::Dense(std::string name, int units, InitScheme init)
-    : Layer(std::move(name)), units_(units), init_(init) {}
+Dense::Dense(std::string name, int units, InitScheme init, bool per_step)
+    : Layer(std::move(name)), units_(units), init_(init), per_step_(per_step) {}
 
 Shape Dense::setup(const Shape& input, ParamArena& arena) {
   if (units_ <= 0) throw shape_error("units must be positive, got " + std::to_string(units_));
-  if (input.rank() != 1) {
-    throw shape_error("expects a flat input (add a flatten layer before it), got " +
-                      input.to_string());
+  if (per_step_) {
+    if (input.rank() < 2 || input.numel() == 0) {
+      throw shape_error("per_step expects a sequence [T, features] per sample, got " +
+                        input.to_string());
+    }
+    inputs_ = static_cast<int>(input[input.rank() - 1]);
+    steps_ = static_cast<int>(input.numel() / std::size_t(inputs_));
+    std::vector<std::size_t> dims = input.dims();
+    dims.back() = std::size_t(units_);
+    output_ = Shape(std::move(dims));
+  } else {
+    if (input.rank() != 1) {
+      throw shape_error(
+          "expects a flat input (add a flatten layer before it, or set per_step for one "
+          "output per time step), got " +
+          input.to_string());
+    }
+    inputs_ = static_cast<int>(input[0]);
+    output_ = Shape{std::size_t(units_)};
   }
-  inputs_ = static_cast<int>(input[0]);
   arena_ = &arena;
   weight_slot_ =
       arena.declare(name() + ".weight", Shape{std::size_t(units_), std::size_t(inputs_)});
   bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(units_)});
-  return Shape{std::size_t(units_)};
+  return output_;
 }
 
 void Dense::init_params(Rng& rng) {
   init_weights(init_, arena_->param(weight_slot_), inputs_, units_, rng);
 }
 
+// `batch` below counts GEMM rows: samples times steps_ (1 unless per_step).
 void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
-  const int batch = static_cast<int>(x.shape()[0]);
-  y.resize(Shape{std::size_t(batch), std::size_t(units_)});
+  const int batch = static_cast<int>(x.shape()[0]) * steps_;
+  y.resize(output_.with_batch(x.shape()[0]));
   const float* w = arena_->param(weight_slot_).data();
   const float* b = arena_->param(bias_slot_).data();
   // Start from the bias in every row and let the GEMM accumulate onto it.
@@ -42,7 +59,7 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
-  const int batch = static_cast<int>(x.shape()[0]);
+  const int batch = static_cast<int>(x.shape()[0]) * steps_;
   float* dw = arena_->grad(weight_slot_).data();
   float* db = arena_->grad(bias_slot_).data();
   gemm(Trans::kYes, Trans::kNo, units_, inputs_, batch, 1.0f, dy.data(), units_, x.data(), inputs_,

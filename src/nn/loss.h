@@ -21,6 +21,16 @@ ClassificationStats softmax_cross_entropy(const tensor::Tensor& logits,
                                           std::span<const std::int32_t> labels, double normalizer,
                                           tensor::Tensor* dlogits);
 
+// The same at every time step of a sequence model: logits [n, T, V] (any [..., V]), one
+// target class per position (n*T of them, in the logits' order: sample-major, then time).
+// Returns sums over all positions (`correct` counts positions whose arg max is the target);
+// pass the GLOBAL number of positions (global batch * T) as normalizer for the mean over
+// all of them. Bits per character = loss_sum / (positions * ln 2). A target outside
+// [0, V) or a count that does not match throws std::invalid_argument.
+ClassificationStats sequence_softmax_cross_entropy(const tensor::Tensor& logits,
+                                                   std::span<const std::int32_t> targets,
+                                                   double normalizer, tensor::Tensor* dlogits);
+
 // L = 1/(2*normalizer) * sum (y - target)^2; returns sum (y - target)^2 over all elements.
 // dy (optional) = (y - target) / normalizer.
 double mse(const tensor::Tensor& y, std::span<const float> target, double normalizer,

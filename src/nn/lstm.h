@@ -10,10 +10,11 @@ namespace dtrain::nn {
 // The forget-gate bias starts at 1 (Jozefowicz et al. 2015, Keras' unit_forget_bias): with
 // f near 0.5 at init the cell would halve its memory every step and gradients through long
 // sequences would vanish before training could learn to keep them.
+// With return_sequences the output is every h_t, [T, H].
 class LSTM final : public Recurrent {
  public:
-  LSTM(std::string name, int units, InitScheme init)
-      : Recurrent(std::move(name), units, /*gates=*/4, init) {}
+  LSTM(std::string name, int units, InitScheme init, bool return_sequences = false)
+      : Recurrent(std::move(name), units, /*gates=*/4, init, return_sequences) {}
   std::string type() const override { return "lstm"; }
 
  private:

@@ -5,6 +5,8 @@
 #include "nn/conv2d.h"
 #include "nn/dense.h"
 #include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/gru.h"
 #include "nn/lstm.h"
 #include "nn/maxpool2d.h"
 #include "nn/reshape.h"
@@ -16,7 +18,7 @@ namespace {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name) {
   auto init = [&] { return parse_init_scheme(c.init, name); };
-  if (c.type == "dense") return std::make_unique<Dense>(name, c.units, init());
+  if (c.type == "dense") return std::make_unique<Dense>(name, c.units, init(), c.per_step);
   if (c.type == "conv2d") {
     return std::make_unique<Conv2D>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
                                     c.padding, init());
@@ -30,8 +32,12 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
   }
   if (c.type == "sigmoid") return std::make_unique<Activation>(name, ActivationKind::kSigmoid);
   if (c.type == "tanh") return std::make_unique<Activation>(name, ActivationKind::kTanh);
-  if (c.type == "rnn") return std::make_unique<SimpleRNN>(name, c.units, init());
-  if (c.type == "lstm") return std::make_unique<LSTM>(name, c.units, init());
+  if (c.type == "rnn") {
+    return std::make_unique<SimpleRNN>(name, c.units, init(), c.return_sequences);
+  }
+  if (c.type == "lstm") return std::make_unique<LSTM>(name, c.units, init(), c.return_sequences);
+  if (c.type == "gru") return std::make_unique<GRU>(name, c.units, init(), c.return_sequences);
+  if (c.type == "embedding") return std::make_unique<Embedding>(name, c.vocab, c.units);
   if (c.type == "dropout") return std::make_unique<Dropout>(name, c.rate);
   if (c.type == "reshape") return std::make_unique<Reshape>(name, c.shape);
   if (c.type == "batchnorm") {
@@ -40,8 +46,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
         c.epsilon != 0.0f ? c.epsilon : BatchNorm::kDefaultEpsilon, c.sync);
   }
   throw ModelError("layer '" + name + "': unknown type '" + c.type +
-                   "' (expected conv2d, maxpool2d, flatten, reshape, dense, rnn, lstm, relu, "
-                   "leaky_relu, sigmoid, tanh, dropout or batchnorm)");
+                   "' (expected conv2d, maxpool2d, flatten, reshape, dense, rnn, lstm, gru, "
+                   "embedding, relu, leaky_relu, sigmoid, tanh, dropout or batchnorm)");
 }
 
 }  // namespace

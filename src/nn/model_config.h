@@ -25,6 +25,9 @@ struct LayerConfig {
   float momentum = 0.0f;
   float epsilon = 0.0f;
   bool sync = false;  // batchnorm: statistics over the global batch (SyncBatchNorm)
+  int vocab = 0;                  // embedding
+  bool return_sequences = false;  // rnn, lstm, gru: [T, H] out instead of the last [H]
+  bool per_step = false;          // dense over each time step of [T, F]
 };
 
 // What a network is trained for (ModelSpec.task).

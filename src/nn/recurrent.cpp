@@ -1,6 +1,8 @@
 #include "nn/recurrent.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <utility>
 
 #include "tensor/blas.h"
 
@@ -32,8 +34,28 @@ void to_batch_major(const float* in, int batch, int steps, int features, float* 
 
 }  // namespace
 
-Recurrent::Recurrent(std::string name, int units, int gates, InitScheme init)
-    : Layer(std::move(name)), units_(units), gates_(gates), init_(init) {}
+Recurrent::Recurrent(std::string name, int units, int gates, InitScheme init, bool return_sequences,
+                     RecurrentForm form)
+    : Layer(std::move(name)),
+      units_(units),
+      gates_(gates),
+      init_(init),
+      return_sequences_(return_sequences),
+      form_(form) {}
+
+// Each cell implements the pair of hooks of its form; reaching another one is a bug here.
+void Recurrent::cell_forward(int, int, float*, float*) {
+  throw std::logic_error("layer '" + name() + "': no summed-form cell");
+}
+void Recurrent::cell_backward(int, int, const float*, float*) {
+  throw std::logic_error("layer '" + name() + "': no summed-form cell");
+}
+void Recurrent::cell_forward_separate(int, int, float*, float*, float*) {
+  throw std::logic_error("layer '" + name() + "': no separate-form cell");
+}
+void Recurrent::cell_backward_separate(int, int, const float*, float*, float*, float*) {
+  throw std::logic_error("layer '" + name() + "': no separate-form cell");
+}
 
 Shape Recurrent::setup(const Shape& input, ParamArena& arena) {
   if (units_ <= 0) throw shape_error("units must be positive, got " + std::to_string(units_));
@@ -50,6 +72,10 @@ Shape Recurrent::setup(const Shape& input, ParamArena& arena) {
   wx_slot_ = arena.declare(name() + ".weight", Shape{rows, std::size_t(features_)});
   wh_slot_ = arena.declare(name() + ".recurrent_weight", Shape{rows, std::size_t(units_)});
   bias_slot_ = arena.declare(name() + ".bias", Shape{rows});
+  if (form_ == RecurrentForm::kSeparate) {
+    recurrent_bias_slot_ = arena.declare(name() + ".recurrent_bias", Shape{rows});
+  }
+  if (return_sequences_) return Shape{std::size_t(steps_), std::size_t(units_)};
   return Shape{std::size_t(units_)};
 }
 
@@ -58,6 +84,10 @@ void Recurrent::init_params(Rng& rng) {
   init_weights(init_, arena_->param(wx_slot_), features_, rows, rng);
   init_weights(init_, arena_->param(wh_slot_), units_, rows, rng);
   init_bias(arena_->param(bias_slot_));
+  if (form_ == RecurrentForm::kSeparate) {
+    auto bh = arena_->param(recurrent_bias_slot_);
+    std::fill(bh.begin(), bh.end(), 0.0f);
+  }
 }
 
 void Recurrent::init_bias(std::span<float> bias) {
@@ -74,6 +104,18 @@ const float* Recurrent::pre_at(int t, int batch) const {
 
 const float* Recurrent::hidden_at(int t, int batch) const {
   return h_.data() + std::size_t(t) * batch * units_;
+}
+
+const float* Recurrent::recurrent_at(int t, int batch) const {
+  return rec_.data() + std::size_t(t) * batch * gates_ * units_;
+}
+
+void Recurrent::add_output_grad(const Tensor& dy, int t, int batch) {
+  for (int b = 0; b < batch; ++b) {
+    const float* g = dy.data() + (std::size_t(b) * steps_ + t) * units_;
+    float* dh = dh_.data() + std::size_t(b) * units_;
+    for (int j = 0; j < units_; ++j) dh[j] += g[j];
+  }
 }
 
 void Recurrent::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
@@ -94,17 +136,78 @@ void Recurrent::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   for (int r = 0; r < n; ++r) std::copy_n(b, rows, pre_.data() + std::size_t(r) * rows);
   gemm(Trans::kNo, Trans::kYes, n, rows, features_, 1.0f, x_tm_.data(), features_, wx, features_,
        1.0f, pre_.data(), rows);
-  for (int t = 0; t < steps_; ++t) {
-    float* pre = pre_.data() + t * step_pre;
-    float* h = h_.data() + t * step_h;
-    if (t > 0) {  // h_{-1} = 0 adds nothing
-      gemm(Trans::kNo, Trans::kYes, batch, rows, units_, 1.0f, h - step_h, units_, wh, units_, 1.0f,
-           pre, rows);
+  if (form_ == RecurrentForm::kSeparate) {
+    forward_separate(batch);
+  } else {
+    for (int t = 0; t < steps_; ++t) {
+      float* pre = pre_.data() + t * step_pre;
+      float* h = h_.data() + t * step_h;
+      if (t > 0) {  // h_{-1} = 0 adds nothing
+        gemm(Trans::kNo, Trans::kYes, batch, rows, units_, 1.0f, h - step_h, units_, wh, units_,
+             1.0f, pre, rows);
+      }
+      cell_forward(t, batch, pre, h);
     }
-    cell_forward(t, batch, pre, h);
+  }
+  if (return_sequences_) {
+    y.resize(Shape{std::size_t(batch), std::size_t(steps_), std::size_t(units_)});
+    to_batch_major(h_.data(), batch, steps_, units_, y.data());
+    return;
   }
   y.resize(Shape{std::size_t(batch), std::size_t(units_)});
   std::copy_n(h_.data() + (steps_ - 1) * step_h, step_h, y.data());
+}
+
+// q_t = b_h + h_{t-1} W_h^T, one GEMM per step as in the summed form, kept apart from p_t.
+void Recurrent::forward_separate(int batch) {
+  const int rows = gates_ * units_;
+  const std::size_t step_pre = std::size_t(batch) * rows;
+  const std::size_t step_h = std::size_t(batch) * units_;
+  rec_.resize(pre_.shape());
+  const float* wh = arena_->param(wh_slot_).data();
+  const float* bh = arena_->param(recurrent_bias_slot_).data();
+  for (int t = 0; t < steps_; ++t) {
+    float* pre = pre_.data() + t * step_pre;
+    float* rec = rec_.data() + t * step_pre;
+    float* h = h_.data() + t * step_h;
+    for (int r = 0; r < batch; ++r) std::copy_n(bh, rows, rec + std::size_t(r) * rows);
+    if (t > 0) {
+      gemm(Trans::kNo, Trans::kYes, batch, rows, units_, 1.0f, h - step_h, units_, wh, units_, 1.0f,
+           rec, rows);
+    }
+    cell_forward_separate(t, batch, pre, rec, h);
+  }
+}
+
+// The summed form's backward with dq kept apart: dh_{t-1} = dh_prev (the cell's direct
+// part) + dq_t W_h; dW_h and db_h come from dq, dW_x, db and dx from dp as before.
+void Recurrent::backward_separate(const Tensor& dy, int batch) {
+  const int rows = gates_ * units_;
+  const int n = steps_ * batch;
+  const std::size_t step_pre = std::size_t(batch) * rows;
+  drec_.resize(pre_.shape());
+  dh_prev_.resize(dh_.shape());
+  const float* wh = arena_->param(wh_slot_).data();
+  for (int t = steps_ - 1; t >= 0; --t) {
+    float* dpre = dpre_.data() + t * step_pre;
+    float* drec = drec_.data() + t * step_pre;
+    cell_backward_separate(t, batch, dh_.data(), dpre, drec, dh_prev_.data());
+    if (t > 0) {
+      gemm(Trans::kNo, Trans::kNo, batch, units_, rows, 1.0f, drec, rows, wh, units_, 1.0f,
+           dh_prev_.data(), units_);
+      std::swap(dh_, dh_prev_);
+      if (return_sequences_) add_output_grad(dy, t - 1, batch);
+    }
+  }
+  if (steps_ > 1) {
+    gemm(Trans::kYes, Trans::kNo, rows, units_, n - batch, 1.0f, drec_.data() + step_pre, rows,
+         h_.data(), units_, 1.0f, arena_->grad(wh_slot_).data(), units_);
+  }
+  float* dbh = arena_->grad(recurrent_bias_slot_).data();
+  for (int r = 0; r < n; ++r) {
+    const float* row = drec_.data() + std::size_t(r) * rows;
+    for (int j = 0; j < rows; ++j) dbh[j] += row[j];
+  }
 }
 
 void Recurrent::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
@@ -118,21 +221,32 @@ void Recurrent::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   const float* wx = arena_->param(wx_slot_).data();
   const float* wh = arena_->param(wh_slot_).data();
 
-  // Only the last hidden state is an output, so dh starts as dy and afterwards flows back
-  // through the recurrence alone.
-  std::copy_n(dy.data(), step_h, dh_.data());
-  for (int t = steps_ - 1; t >= 0; --t) {
-    float* dpre = dpre_.data() + t * step_pre;
-    cell_backward(t, batch, dh_.data(), dpre);
-    if (t > 0) {
-      gemm(Trans::kNo, Trans::kNo, batch, units_, rows, 1.0f, dpre, rows, wh, units_, 0.0f,
-           dh_.data(), units_);
+  // Without return_sequences only the last hidden state is an output, so dh starts as dy
+  // and afterwards flows back through the recurrence alone; with it, every step's dy is
+  // added to what flows back from the step after.
+  if (return_sequences_) {
+    dh_.fill(0.0f);
+    add_output_grad(dy, steps_ - 1, batch);
+  } else {
+    std::copy_n(dy.data(), step_h, dh_.data());
+  }
+  if (form_ == RecurrentForm::kSeparate) {
+    backward_separate(dy, batch);  // dpre, and the recurrent weight and bias gradients
+  } else {
+    for (int t = steps_ - 1; t >= 0; --t) {
+      float* dpre = dpre_.data() + t * step_pre;
+      cell_backward(t, batch, dh_.data(), dpre);
+      if (t > 0) {
+        gemm(Trans::kNo, Trans::kNo, batch, units_, rows, 1.0f, dpre, rows, wh, units_, 0.0f,
+             dh_.data(), units_);
+        if (return_sequences_) add_output_grad(dy, t - 1, batch);
+      }
     }
   }
 
   gemm(Trans::kYes, Trans::kNo, rows, features_, n, 1.0f, dpre_.data(), rows, x_tm_.data(),
        features_, 1.0f, arena_->grad(wx_slot_).data(), features_);
-  if (steps_ > 1) {
+  if (steps_ > 1 && form_ == RecurrentForm::kSummed) {
     // Step t's pre-activation gradients pair with h_{t-1}: drop the first block of dpre
     // and the last block of h.
     gemm(Trans::kYes, Trans::kNo, rows, units_, n - batch, 1.0f, dpre_.data() + step_pre, rows,

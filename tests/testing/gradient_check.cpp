@@ -80,4 +80,32 @@ void expect_gradients_match(nn::Sequential& model, Tensor x, GradCheckOptions op
   }
 }
 
+void expect_param_gradients_match(nn::Sequential& model, const Tensor& x,
+                                  GradCheckOptions options) {
+  nn::ForwardContext ctx{.training = true, .noise_seed = 7};
+  Tensor y = model.forward(x, ctx);
+  Tensor r(y.shape());
+  fill_uniform(r, 991);
+
+  model.arena().zero_grads();
+  model.forward(x, ctx);
+  model.backward(x, r, /*need_input_grad=*/false);
+  std::vector<float> dparams(model.arena().grads().begin(), model.arena().grads().end());
+
+  const double h = options.step;
+  for (const auto& slot : model.arena().slots()) {
+    auto params = model.arena().param(&slot - model.arena().slots().data());
+    for (std::size_t i = 0; i < slot.size; ++i) {
+      const float saved = params[i];
+      params[i] = static_cast<float>(saved + h);
+      const double up = weighted_sum(model.forward(x, ctx), r);
+      params[i] = static_cast<float>(saved - h);
+      const double down = weighted_sum(model.forward(x, ctx), r);
+      params[i] = saved;
+      compare(slot.name + "[" + std::to_string(i) + "]", dparams[slot.offset + i],
+              (up - down) / (2 * h), options.tolerance);
+    }
+  }
+}
+
 }  // namespace dtrain::testing

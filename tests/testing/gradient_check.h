@@ -17,6 +17,12 @@ struct GradCheckOptions {
 // with central differences; reports mismatches through gtest with their names.
 void expect_gradients_match(nn::Sequential& model, tensor::Tensor x, GradCheckOptions options = {});
 
+// The same check for the parameters only: x is never perturbed, so it may hold values a
+// finite-difference step must not move (an embedding's integer token ids), and no input
+// gradient is asked for.
+void expect_param_gradients_match(nn::Sequential& model, const tensor::Tensor& x,
+                                  GradCheckOptions options = {});
+
 // Fills a tensor with values whose pairwise gaps exceed `gap`, so that max-pool and ReLU
 // kinks are never crossed by a finite-difference step smaller than gap/2.
 void fill_separated(tensor::Tensor& t, std::uint64_t seed, float gap = 0.02f);
