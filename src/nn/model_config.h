@@ -24,7 +24,7 @@ struct LayerConfig {
   // batchnorm: 0 means the default (BatchNorm::kDefaultMomentum, kDefaultEpsilon).
   float momentum = 0.0f;
   float epsilon = 0.0f;
-  bool sync = false;  // batchnorm: statistics over the global batch (SyncBatchNorm)
+  bool sync = false;              // batchnorm: statistics over the global batch (SyncBatchNorm)
   int vocab = 0;                  // embedding
   bool return_sequences = false;  // rnn, lstm, gru: [T, H] out instead of the last [H]
   bool per_step = false;          // dense over each time step of [T, F]
