@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <ostream>
 
 #include "ckpt/model_spec.h"
 #include "core/errors.h"
@@ -161,6 +162,12 @@ TEST(Conv2DTranspose, IsTheAdjointOfConv2DWithTheSameWeights) {
 struct TransposeCase {
   int h, w, channels, filters, kernel, stride, padding, output_padding;
 };
+
+void PrintTo(const TransposeCase& c, std::ostream* os) {
+  *os << c.h << "x" << c.w << "x" << c.channels << " filters " << c.filters << " kernel "
+      << c.kernel << " stride " << c.stride << " padding " << c.padding << " output_padding "
+      << c.output_padding;
+}
 
 class Conv2DTransposeGradient : public ::testing::TestWithParam<TransposeCase> {};
 
