@@ -14,6 +14,12 @@ Shape Upsample::setup(const Shape& input, ParamArena&) {
   height_ = static_cast<int>(input[0]);
   width_ = static_cast<int>(input[1]);
   channels_ = static_cast<int>(input[2]);
+  // As conv2d_transpose: a spec of a few bytes must not ask for absurd images.
+  constexpr std::size_t kMaxSide = std::size_t{1} << 24;
+  if (std::size_t(std::max(height_, width_)) * std::size_t(scale_) > kMaxSide) {
+    throw shape_error("scale " + std::to_string(scale_) + " makes " + input.to_string() +
+                      " larger than dtrain's limit of " + std::to_string(kMaxSide) + " per side");
+  }
   return Shape{std::size_t(height_) * scale_, std::size_t(width_) * scale_, std::size_t(channels_)};
 }
 

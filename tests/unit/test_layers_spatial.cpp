@@ -223,7 +223,13 @@ TEST(Conv2DTranspose, BadOptionsAreRefusedNamingTheLayer) {
   expect_model_error(3, 3, 1, bad(transpose(1, 0)), "kernel");
   expect_model_error(3, 3, 1, bad(transpose(1, 3, 1, -1)), "padding");
   expect_model_error(1, 1, 1, bad(transpose(1, 1, 1, 1)), "crops");
+  expect_model_error(3, 3, 1, bad(transpose(1, 3, 1, 2147483647)), "crops");  // not a wrap
   expect_model_error(2, 2, 1, {{.type = "flatten"}, bad(transpose(1, 2))[0]}, "image input");
+  // Sizes that would overflow int (what fuzz/fuzz_model_spec tries first) are refused.
+  expect_model_error(3, 3, 1, bad(transpose(1, 3, 2147483647)), "limit");
+  expect_model_error(3, 3, 1, bad(transpose(1, 1 << 30)), "limit");
+  expect_model_error(3, 3, 2, bad(transpose(1 << 30, 3)), "limit");
+  expect_model_error(3, 3, 1, bad(transpose(1, 3, 1 << 30, 0, (1 << 30) - 1)), "limit");
 }
 
 TEST(Upsample, ForwardRepeatsEachPixel) {
@@ -264,6 +270,7 @@ TEST(Upsample, GradientCheck) {
 TEST(Upsample, BadScaleIsRefused) {
   expect_model_error(2, 2, 1, {{.type = "upsample", .name = "bad"}}, "scale");
   expect_model_error(2, 2, 1, {{.type = "upsample", .name = "bad", .scale = -2}}, "scale");
+  expect_model_error(2, 2, 1, {{.type = "upsample", .name = "bad", .scale = 1 << 30}}, "limit");
   expect_model_error(2, 2, 1,
                      {{.type = "flatten"}, {.type = "upsample", .name = "bad", .scale = 2}},
                      "image input");
