@@ -43,6 +43,8 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
     c.kernel = l.kernel();
     c.stride = l.stride();
     c.padding = l.padding();
+    c.output_padding = l.output_padding();
+    c.scale = l.scale();
     c.init = l.init();
     c.alpha = l.alpha();
     c.rate = l.rate();
@@ -82,6 +84,8 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     l->set_kernel(c.kernel);
     l->set_stride(c.stride);
     l->set_padding(c.padding);
+    l->set_output_padding(c.output_padding);
+    l->set_scale(c.scale);
     l->set_init(c.init);
     l->set_alpha(c.alpha);
     l->set_rate(c.rate);

@@ -95,6 +95,8 @@ class GraphBuilder {
     node("Transpose", {current_}, "to_nchw", {}, {{"perm", {0, 3, 1, 2}}});
     channels_first_ = true;
   }
+  // After a node that leaves one value per channel ([N, C]): both layouts agree.
+  void set_per_sample_vector() { channels_first_ = false; }
 
  private:
   onnx::GraphProto& g_;
@@ -102,6 +104,13 @@ class GraphBuilder {
   std::string current_ = "input";
   bool channels_first_ = false;
 };
+
+void add_string_attribute(onnx::NodeProto* n, const std::string& name, const std::string& value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(value);
+}
 
 void add_value_info(onnx::ValueInfoProto* v, const std::string& name,
                     const std::vector<std::int64_t>& per_sample) {
@@ -234,6 +243,48 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
       const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding;
       b.node("Conv", {b.current(), name + ".weight", name + ".bias"}, name, {},
              {{"kernel_shape", {k, k}}, {"strides", {s, s}}, {"pads", {p, p, p, p}}});
+    } else if (type == "conv2d_transpose") {
+      std::size_t in_channels = 0, patch = 0;
+      const auto w = b.param(name + ".weight", &in_channels, &patch);
+      const int k = c.kernel;
+      const std::size_t filters = patch / std::size_t(k * k);
+      // dtrain: [C_in, (kh, kw, f)]; ONNX: [C_in, F, kh, kw].
+      std::vector<float> wt(w.size());
+      for (std::size_t ch = 0; ch < in_channels; ++ch)
+        for (int kh = 0; kh < k; ++kh)
+          for (int kw = 0; kw < k; ++kw)
+            for (std::size_t f = 0; f < filters; ++f)
+              wt[((ch * filters + f) * k + kh) * k + kw] =
+                  w[ch * patch + (std::size_t(kh * k + kw)) * filters + f];
+      b.tensor(name + ".weight", {std::int64_t(in_channels), std::int64_t(filters), k, k}, wt);
+      b.tensor(name + ".bias", {std::int64_t(filters)}, b.param(name + ".bias"));
+      b.to_channels_first();
+      const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding, op = c.output_padding;
+      b.node("ConvTranspose", {b.current(), name + ".weight", name + ".bias"}, name, {},
+             {{"kernel_shape", {k, k}},
+              {"strides", {s, s}},
+              {"pads", {p, p, p, p}},
+              {"output_padding", {op, op}}});
+    } else if (type == "upsample") {
+      // Nearest with asymmetric coordinates and floor: output pixel i reads input i / scale.
+      b.to_channels_first();
+      const float s = static_cast<float>(c.scale);
+      b.tensor(name + ".scales", {4}, {1.0f, 1.0f, s, s});
+      b.node("Resize", {b.current(), "", name + ".scales"}, name);
+      onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
+      add_string_attribute(n, "mode", "nearest");
+      add_string_attribute(n, "coordinate_transformation_mode", "asymmetric");
+      add_string_attribute(n, "nearest_mode", "floor");
+    } else if (type == "avgpool2d") {
+      b.to_channels_first();
+      const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
+      b.node("AveragePool", {b.current()}, name, {},
+             {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
+    } else if (type == "global_avgpool") {
+      b.to_channels_first();
+      b.node("GlobalAveragePool", {b.current()}, name);
+      b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+      b.set_per_sample_vector();
     } else if (type == "maxpool2d") {
       b.to_channels_first();
       const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;

@@ -12,6 +12,9 @@
 // i,o,f,c; the recurrence bias is zero) with the last hidden state as output; relu,
 // leaky_relu, sigmoid, tanh, flatten, reshape map one to one; dropout is the identity at
 // inference and emits nothing.
+// conv2d_transpose -> ConvTranspose (weight [C_in, F, kH, kW]); upsample -> Resize
+// (nearest, asymmetric, floor); avgpool2d -> AveragePool; global_avgpool ->
+// GlobalAveragePool then Flatten; all on NCHW.
 #include <onnx/onnx_pb.h>
 
 #include <string>

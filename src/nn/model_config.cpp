@@ -1,16 +1,20 @@
 #include "nn/model_config.h"
 
 #include "nn/activation.h"
+#include "nn/avgpool2d.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
+#include "nn/conv2d_transpose.h"
 #include "nn/dense.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/global_avgpool.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
 #include "nn/maxpool2d.h"
 #include "nn/reshape.h"
 #include "nn/simple_rnn.h"
+#include "nn/upsample.h"
 
 namespace dtrain::nn {
 
@@ -23,7 +27,14 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
     return std::make_unique<Conv2D>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
                                     c.padding, init());
   }
+  if (c.type == "conv2d_transpose") {
+    return std::make_unique<Conv2DTranspose>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
+                                             c.padding, c.output_padding, init());
+  }
   if (c.type == "maxpool2d") return std::make_unique<MaxPool2D>(name, c.kernel, c.stride);
+  if (c.type == "avgpool2d") return std::make_unique<AvgPool2D>(name, c.kernel, c.stride);
+  if (c.type == "global_avgpool") return std::make_unique<GlobalAvgPool>(name);
+  if (c.type == "upsample") return std::make_unique<Upsample>(name, c.scale);
   if (c.type == "flatten") return std::make_unique<Flatten>(name);
   if (c.type == "relu") return std::make_unique<Activation>(name, ActivationKind::kRelu);
   if (c.type == "leaky_relu") {
@@ -46,8 +57,9 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
         c.epsilon != 0.0f ? c.epsilon : BatchNorm::kDefaultEpsilon, c.sync);
   }
   throw ModelError("layer '" + name + "': unknown type '" + c.type +
-                   "' (expected conv2d, maxpool2d, flatten, reshape, dense, rnn, lstm, gru, "
-                   "embedding, relu, leaky_relu, sigmoid, tanh, dropout or batchnorm)");
+                   "' (expected conv2d, conv2d_transpose, maxpool2d, avgpool2d, global_avgpool, "
+                   "upsample, flatten, reshape, dense, rnn, lstm, gru, embedding, relu, "
+                   "leaky_relu, sigmoid, tanh, dropout or batchnorm)");
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ struct LayerConfig {
   int kernel = 0;
   int stride = 0;  // 0: 1 for conv2d, kernel for maxpool2d
   int padding = 0;
+  int output_padding = 0;  // conv2d_transpose; < stride
+  int scale = 0;           // upsample
   std::string init;
   float alpha = 0.0f;  // leaky_relu slope for negative inputs; 0 means the default 0.01
   float rate = 0.0f;
