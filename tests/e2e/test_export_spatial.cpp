@@ -73,6 +73,19 @@ std::vector<ExportCase> cases() {
         6,
         2,
         {{.type = "avgpool2d", .kernel = 2}, {.type = "flatten"}, {.type = "dense", .units = 3}}}},
+      // Per channel on NCHW after a convolution, per feature on a flat input; the running
+      // statistics and gamma are set below so evaluation mode shows in every value.
+      {"batchnorm",
+       {"batchnorm",
+        5,
+        4,
+        2,
+        {{.type = "conv2d", .filters = 3, .kernel = 2},
+         {.type = "batchnorm", .name = "bn_image", .epsilon = 1e-3f},
+         {.type = "relu"},
+         {.type = "flatten"},
+         {.type = "dense", .units = 4},
+         {.type = "batchnorm", .name = "bn_flat"}}}},
   };
 }
 
@@ -88,6 +101,13 @@ TEST_P(SpatialExport, OnnxRuntimeMatchesDtrainsForwardPass) {
     if (slot.name.ends_with(".bias")) {
       auto b = model->arena().param(&slot - model->arena().slots().data());
       for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i + 1);
+    }
+    auto p = model->arena().param(&slot - model->arena().slots().data());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      const float k = static_cast<float>(i);
+      if (slot.name.ends_with(".running_mean")) p[i] = 0.3f * k - 0.2f;
+      if (slot.name.ends_with(".running_var")) p[i] = 0.5f + 0.25f * k;
+      if (slot.name.starts_with("bn_") && slot.name.ends_with(".weight")) p[i] = 0.5f + 0.2f * k;
     }
   }
   const auto dir = make_temp_dir("export_spatial_" + c.name);
