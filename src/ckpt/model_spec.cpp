@@ -55,6 +55,7 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
     c.vocab = l.vocab();
     c.return_sequences = l.return_sequences();
     c.per_step = l.per_step();
+    c.no_bias = l.no_bias();
     config.layers.push_back(std::move(c));
   }
   config.task = spec.task();
@@ -96,6 +97,7 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     l->set_vocab(c.vocab);
     l->set_return_sequences(c.return_sequences);
     l->set_per_step(c.per_step);
+    l->set_no_bias(c.no_bias);
   }
   spec.set_task(config.task);
   spec.set_noise_dim(config.noise_dim);

@@ -84,6 +84,16 @@ class GraphBuilder {
     throw ModelError("export: no parameter '" + slot_name + "' in the model");
   }
 
+  // A layer's bias, or zeros for one built with no_bias (ONNX's Gemm, Conv and
+  // ConvTranspose then take the same inputs either way).
+  std::vector<float> bias(const std::string& layer, std::size_t count) const {
+    const std::string slot = layer + ".bias";
+    for (const auto& s : model_.arena().slots()) {
+      if (s.name == slot) return param(slot);
+    }
+    return std::vector<float>(count, 0.0f);
+  }
+
   // Per-sample data as dtrain lays it out (channels last) before layers that read it so.
   void to_channels_last() {
     if (!channels_first_) return;
@@ -222,7 +232,7 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
       std::size_t rows = 0, cols = 0;
       const auto w = b.param(name + ".weight", &rows, &cols);
       b.tensor(name + ".weight", {std::int64_t(rows), std::int64_t(cols)}, w);
-      b.tensor(name + ".bias", {std::int64_t(rows)}, b.param(name + ".bias"));
+      b.tensor(name + ".bias", {std::int64_t(rows)}, b.bias(name, rows));
       b.node("Gemm", {b.current(), name + ".weight", name + ".bias"}, name, {{"transB", 1}});
     } else if (type == "conv2d") {
       std::size_t filters = 0, patch = 0;
@@ -238,7 +248,7 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
               wt[((f * channels + ch) * k + kh) * k + kw] =
                   w[f * patch + (std::size_t(kh * k + kw)) * channels + ch];
       b.tensor(name + ".weight", {std::int64_t(filters), std::int64_t(channels), k, k}, wt);
-      b.tensor(name + ".bias", {std::int64_t(filters)}, b.param(name + ".bias"));
+      b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
       b.to_channels_first();
       const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding;
       b.node("Conv", {b.current(), name + ".weight", name + ".bias"}, name, {},
@@ -257,7 +267,7 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
               wt[((ch * filters + f) * k + kh) * k + kw] =
                   w[ch * patch + (std::size_t(kh * k + kw)) * filters + f];
       b.tensor(name + ".weight", {std::int64_t(in_channels), std::int64_t(filters), k, k}, wt);
-      b.tensor(name + ".bias", {std::int64_t(filters)}, b.param(name + ".bias"));
+      b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
       b.to_channels_first();
       const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding, op = c.output_padding;
       b.node("ConvTranspose", {b.current(), name + ".weight", name + ".bias"}, name, {},

@@ -10,8 +10,9 @@ namespace dtrain::nn {
 using tensor::gemm;
 using tensor::Trans;
 
-Conv2D::Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init)
-    : Layer(std::move(name)), filters_(filters), init_(init) {
+Conv2D::Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init,
+               bool bias)
+    : Layer(std::move(name)), filters_(filters), init_(init), bias_(bias) {
   geometry_.kernel = kernel;
   geometry_.stride = stride;
   geometry_.padding = padding;
@@ -38,7 +39,12 @@ Shape Conv2D::setup(const Shape& input, ParamArena& arena) {
   arena_ = &arena;
   weight_slot_ =
       arena.declare(name() + ".weight", Shape{std::size_t(filters_), std::size_t(g.patch_size())});
-  bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
+  if (bias_) {
+    bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
+  } else {
+    zero_bias_.assign(std::size_t(filters_), 0.0f);
+    unused_bias_grad_.assign(std::size_t(filters_), 0.0f);
+  }
   return Shape{std::size_t(g.out_height()), std::size_t(g.out_width()), std::size_t(filters_)};
 }
 
@@ -57,13 +63,14 @@ void Conv2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   y.resize(Shape{std::size_t(batch), std::size_t(g.out_height()), std::size_t(g.out_width()),
                  std::size_t(filters_)});
   const float* w = arena_->param(weight_slot_).data();
-  const float* __restrict b = arena_->param(bias_slot_).data();
+  const float* __restrict b = bias_ ? arena_->param(bias_slot_).data() : zero_bias_.data();
   if (uses_small_k()) {
     tensor::small_k_forward(rows, filters_, g.patch_size(), cols_.data(), w, b, y.data());
     return;
   }
   gemm(Trans::kNo, Trans::kYes, rows, filters_, g.patch_size(), 1.0f, cols_.data(), g.patch_size(),
        w, g.patch_size(), 0.0f, y.data(), filters_);
+  if (!bias_) return;
   float* __restrict out = y.data();
   for (int r = 0; r < rows; ++r, out += filters_) {
     for (int f = 0; f < filters_; ++f) out[f] += b[f];
@@ -75,13 +82,14 @@ void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const int batch = static_cast<int>(x.shape()[0]);
   const int rows = batch * g.patches();
   float* dw = arena_->grad(weight_slot_).data();
-  float* db = arena_->grad(bias_slot_).data();
+  if (!bias_) std::ranges::fill(unused_bias_grad_, 0.0f);
+  float* db = bias_ ? arena_->grad(bias_slot_).data() : unused_bias_grad_.data();
   if (uses_small_k()) {
     tensor::small_k_backward(rows, filters_, g.patch_size(), dy.data(), cols_.data(), dw, db);
   } else {
     gemm(Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, 1.0f, dy.data(), filters_,
          cols_.data(), g.patch_size(), 1.0f, dw, g.patch_size());
-    for (int r = 0; r < rows; ++r) {
+    for (int r = 0; r < rows && bias_; ++r) {
       const float* row = dy.data() + std::size_t(r) * filters_;
       for (int f = 0; f < filters_; ++f) db[f] += row[f];
     }

@@ -1,4 +1,6 @@
 #pragma once
+#include <vector>
+
 #include "nn/init.h"
 #include "nn/layer.h"
 #include "tensor/im2col.h"
@@ -10,7 +12,9 @@ namespace dtrain::nn {
 // W [filters, K*K*C], so no per-sample loop wraps small GEMMs.
 class Conv2D final : public Layer {
  public:
-  Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init);
+  // bias false (no_bias in a spec): no bias slot, as before a batchnorm.
+  Conv2D(std::string name, int filters, int kernel, int stride, int padding, InitScheme init,
+         bool bias = true);
   std::string type() const override { return "conv2d"; }
   Shape setup(const Shape& input, ParamArena& arena) override;
   void init_params(Rng& rng) override;
@@ -26,10 +30,13 @@ class Conv2D final : public Layer {
   int filters_;
   tensor::ConvGeometry geometry_;
   InitScheme init_;
+  bool bias_;
   ParamArena* arena_ = nullptr;
   std::size_t weight_slot_ = 0, bias_slot_ = 0;
   Tensor cols_;  // im2col of the last forward input, reused by backward
   Tensor cols_grad_;
+  // Without a bias the small-K kernels still take one: zeros in, a discarded gradient out.
+  std::vector<float> zero_bias_, unused_bias_grad_;
 };
 
 }  // namespace dtrain::nn

@@ -10,8 +10,12 @@ using tensor::gemm;
 using tensor::Trans;
 
 Conv2DTranspose::Conv2DTranspose(std::string name, int filters, int kernel, int stride, int padding,
-                                 int output_padding, InitScheme init)
-    : Layer(std::move(name)), filters_(filters), output_padding_(output_padding), init_(init) {
+                                 int output_padding, InitScheme init, bool bias)
+    : Layer(std::move(name)),
+      filters_(filters),
+      output_padding_(output_padding),
+      init_(init),
+      bias_(bias) {
   geometry_.kernel = kernel;
   geometry_.stride = stride;
   geometry_.padding = padding;
@@ -76,7 +80,7 @@ Shape Conv2DTranspose::setup(const Shape& input, ParamArena& arena) {
   arena_ = &arena;
   weight_slot_ = arena.declare(name() + ".weight",
                                Shape{std::size_t(in_channels_), std::size_t(g.patch_size())});
-  bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
+  if (bias_) bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
   return Shape{std::size_t(g.height), std::size_t(g.width), std::size_t(filters_)};
 }
 
@@ -97,6 +101,7 @@ void Conv2DTranspose::forward(const Tensor& x, Tensor& y, const ForwardContext&)
   y.resize(Shape{std::size_t(batch), std::size_t(g.height), std::size_t(g.width),
                  std::size_t(filters_)});
   tensor::col2im(g, batch, cols_.data(), y.data());
+  if (!bias_) return;
   const float* __restrict b = arena_->param(bias_slot_).data();
   float* __restrict out = y.data();
   const std::size_t pixels = std::size_t(batch) * g.height * g.width;
@@ -110,11 +115,13 @@ void Conv2DTranspose::backward(const Tensor& x, const Tensor&, const Tensor& dy,
   const int batch = static_cast<int>(x.shape()[0]);
   const int rows = batch * g.patches();
   const int cols = g.patch_size();
-  float* __restrict db = arena_->grad(bias_slot_).data();
-  const float* __restrict d = dy.data();
-  const std::size_t pixels = std::size_t(batch) * g.height * g.width;
-  for (std::size_t p = 0; p < pixels; ++p, d += filters_) {
-    for (int f = 0; f < filters_; ++f) db[f] += d[f];
+  if (bias_) {
+    float* __restrict db = arena_->grad(bias_slot_).data();
+    const float* __restrict d = dy.data();
+    const std::size_t pixels = std::size_t(batch) * g.height * g.width;
+    for (std::size_t p = 0; p < pixels; ++p, d += filters_) {
+      for (int f = 0; f < filters_; ++f) db[f] += d[f];
+    }
   }
   // The columns of forward are not needed any more: reuse the buffer for im2col(dy).
   cols_.resize(Shape{std::size_t(rows), std::size_t(cols)});

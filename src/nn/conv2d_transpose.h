@@ -21,8 +21,9 @@ namespace dtrain::nn {
 // [C_in, C_out, kH, kW] up to the order within a row).
 class Conv2DTranspose final : public Layer {
  public:
+  // bias false (no_bias in a spec): no bias slot, as before a batchnorm.
   Conv2DTranspose(std::string name, int filters, int kernel, int stride, int padding,
-                  int output_padding, InitScheme init);
+                  int output_padding, InitScheme init, bool bias = true);
   std::string type() const override { return "conv2d_transpose"; }
   Shape setup(const Shape& input, ParamArena& arena) override;
   // fan_in = K*K*filters, fan_out = K*K*C_in, as Keras' Conv2DTranspose and PyTorch count.
@@ -39,6 +40,7 @@ class Conv2DTranspose final : public Layer {
   tensor::ConvGeometry geometry_;  // of the adjoint convolution: its input is our output
   InitScheme init_;
   ParamArena* arena_ = nullptr;
+  bool bias_;
   std::size_t weight_slot_ = 0, bias_slot_ = 0;
   Tensor cols_;  // [B*H*W, K*K*F]: forward's columns, then backward's im2col of dy
 };

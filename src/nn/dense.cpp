@@ -10,8 +10,8 @@ namespace dtrain::nn {
 using tensor::gemm;
 using tensor::Trans;
 
-Dense::Dense(std::string name, int units, InitScheme init, bool per_step)
-    : Layer(std::move(name)), units_(units), init_(init), per_step_(per_step) {}
+Dense::Dense(std::string name, int units, InitScheme init, bool per_step, bool bias)
+    : Layer(std::move(name)), units_(units), init_(init), per_step_(per_step), bias_(bias) {}
 
 Shape Dense::setup(const Shape& input, ParamArena& arena) {
   if (units_ <= 0) throw shape_error("units must be positive, got " + std::to_string(units_));
@@ -38,7 +38,7 @@ Shape Dense::setup(const Shape& input, ParamArena& arena) {
   arena_ = &arena;
   weight_slot_ =
       arena.declare(name() + ".weight", Shape{std::size_t(units_), std::size_t(inputs_)});
-  bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(units_)});
+  if (bias_) bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(units_)});
   return output_;
 }
 
@@ -51,22 +51,26 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   const int batch = static_cast<int>(x.shape()[0]) * steps_;
   y.resize(output_.with_batch(x.shape()[0]));
   const float* w = arena_->param(weight_slot_).data();
-  const float* b = arena_->param(bias_slot_).data();
-  // Start from the bias in every row and let the GEMM accumulate onto it.
-  for (int i = 0; i < batch; ++i) std::copy_n(b, units_, y.data() + std::size_t(i) * units_);
-  gemm(Trans::kNo, Trans::kYes, batch, units_, inputs_, 1.0f, x.data(), inputs_, w, inputs_, 1.0f,
-       y.data(), units_);
+  if (bias_) {
+    // Start from the bias in every row and let the GEMM accumulate onto it.
+    const float* b = arena_->param(bias_slot_).data();
+    for (int i = 0; i < batch; ++i) std::copy_n(b, units_, y.data() + std::size_t(i) * units_);
+  }
+  gemm(Trans::kNo, Trans::kYes, batch, units_, inputs_, 1.0f, x.data(), inputs_, w, inputs_,
+       bias_ ? 1.0f : 0.0f, y.data(), units_);
 }
 
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const int batch = static_cast<int>(x.shape()[0]) * steps_;
   float* dw = arena_->grad(weight_slot_).data();
-  float* db = arena_->grad(bias_slot_).data();
   gemm(Trans::kYes, Trans::kNo, units_, inputs_, batch, 1.0f, dy.data(), units_, x.data(), inputs_,
        1.0f, dw, inputs_);
-  for (int i = 0; i < batch; ++i) {
-    const float* row = dy.data() + std::size_t(i) * units_;
-    for (int j = 0; j < units_; ++j) db[j] += row[j];
+  if (bias_) {
+    float* db = arena_->grad(bias_slot_).data();
+    for (int i = 0; i < batch; ++i) {
+      const float* row = dy.data() + std::size_t(i) * units_;
+      for (int j = 0; j < units_; ++j) db[j] += row[j];
+    }
   }
   if (dx) {
     dx->resize(x.shape());

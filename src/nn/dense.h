@@ -11,7 +11,9 @@ namespace dtrain::nn {
 // it the input must be flat, as before.
 class Dense final : public Layer {
  public:
-  Dense(std::string name, int units, InitScheme init, bool per_step = false);
+  // bias false (no_bias in a spec): y = x W^T, no bias slot (a layer that feeds a
+  // batchnorm, whose beta takes the bias's place).
+  Dense(std::string name, int units, InitScheme init, bool per_step = false, bool bias = true);
   std::string type() const override { return "dense"; }
   Shape setup(const Shape& input, ParamArena& arena) override;
   void init_params(Rng& rng) override;
@@ -27,6 +29,7 @@ class Dense final : public Layer {
   int steps_ = 1;  // rows per sample: 1, or T with per_step
   InitScheme init_;
   bool per_step_;
+  bool bias_;
   Shape output_;  // per sample
   ParamArena* arena_ = nullptr;
   std::size_t weight_slot_ = 0, bias_slot_ = 0;

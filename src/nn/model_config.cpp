@@ -22,14 +22,15 @@ namespace {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name) {
   auto init = [&] { return parse_init_scheme(c.init, name); };
-  if (c.type == "dense") return std::make_unique<Dense>(name, c.units, init(), c.per_step);
+  if (c.type == "dense")
+    return std::make_unique<Dense>(name, c.units, init(), c.per_step, !c.no_bias);
   if (c.type == "conv2d") {
     return std::make_unique<Conv2D>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
-                                    c.padding, init());
+                                    c.padding, init(), !c.no_bias);
   }
   if (c.type == "conv2d_transpose") {
     return std::make_unique<Conv2DTranspose>(name, c.filters, c.kernel, c.stride > 0 ? c.stride : 1,
-                                             c.padding, c.output_padding, init());
+                                             c.padding, c.output_padding, init(), !c.no_bias);
   }
   if (c.type == "maxpool2d") return std::make_unique<MaxPool2D>(name, c.kernel, c.stride);
   if (c.type == "avgpool2d") return std::make_unique<AvgPool2D>(name, c.kernel, c.stride);

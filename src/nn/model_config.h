@@ -30,6 +30,7 @@ struct LayerConfig {
   int vocab = 0;                  // embedding
   bool return_sequences = false;  // rnn, lstm, gru: [T, H] out instead of the last [H]
   bool per_step = false;          // dense over each time step of [T, F]
+  bool no_bias = false;           // dense, conv2d, conv2d_transpose: no bias (before a batchnorm)
 };
 
 // What a network is trained for (ModelSpec.task).
