@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -61,11 +62,12 @@ TEST_P(ExportTest, OnnxRuntimeMatchesDtrainsForwardPass) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NO_THROW(onnx::checker::check_model(dir + "/m.onnx"));
 
-  const bool gan = model == "gan";
+  const bool gan = model.starts_with("gan");
+  const std::uint64_t noise = model == "gan" ? 100 : 64;  // the DCGAN's, the dense GAN's
   const std::string x = write_input(
       dir + "/x.npy", 7,
-      gan ? std::vector<std::uint64_t>{1, 1, 64} : std::vector<std::uint64_t>{28, 28, 1}, gan);
-  const bool classifier = model != "gan" && model != "autoencoder";
+      gan ? std::vector<std::uint64_t>{1, 1, noise} : std::vector<std::uint64_t>{28, 28, 1}, gan);
+  const bool classifier = !gan && model != "autoencoder";
   r = run_dtrain(0, "predict --checkpoint " + dir + "/ck --input " + x + " --output " + dir +
                         "/p.npy --batch 3" + (classifier ? " --logits " + dir + "/ours.npy" : ""));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -87,7 +89,13 @@ TEST_P(ExportTest, OnnxRuntimeMatchesDtrainsForwardPass) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltIns, ExportTest,
-                         ::testing::Values("cnn", "mlp", "rnn", "lstm", "autoencoder", "gan"));
+                         ::testing::Values("cnn", "mlp", "rnn", "lstm", "autoencoder", "gan",
+                                           "gan-mlp"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           std::ranges::replace(name, '-', '_');  // gtest: letters, digits, _
+                           return name;
+                         });
 
 TEST(Predict, OneAndTwoRanksWriteIdenticalFiles) {
   const auto dir = make_temp_dir("predict_ranks");

@@ -55,6 +55,46 @@ nn::ModelConfig small_gan() {
   return c;
 }
 
+nn::ModelConfig small_dcgan() {
+  nn::ModelConfig g{
+      "g",
+      1,
+      1,
+      8,
+      {{.type = "flatten"},
+       {.type = "dense", .units = 7 * 7 * 4, .no_bias = true},
+       {.type = "reshape", .shape = {7, 7, 4}},
+       {.type = "batchnorm", .sync = true},
+       {.type = "relu"},
+       {.type = "conv2d_transpose",
+        .filters = 4,
+        .kernel = 4,
+        .stride = 2,
+        .padding = 1,
+        .no_bias = true},
+       {.type = "batchnorm", .sync = true},
+       {.type = "relu"},
+       {.type = "conv2d_transpose", .filters = 1, .kernel = 4, .stride = 2, .padding = 1},
+       {.type = "tanh"}}};
+  nn::ModelConfig d{
+      "d",
+      28,
+      28,
+      1,
+      {{.type = "conv2d", .filters = 4, .kernel = 4, .stride = 2, .padding = 1},
+       {.type = "leaky_relu", .alpha = 0.2f},
+       {.type = "conv2d", .filters = 8, .kernel = 4, .stride = 2, .padding = 1, .no_bias = true},
+       {.type = "batchnorm", .sync = true},
+       {.type = "leaky_relu", .alpha = 0.2f},
+       {.type = "flatten"},
+       {.type = "dense", .units = 1}}};
+  nn::ModelConfig c = small_gan();
+  c.name = "small_dcgan";
+  c.generator = {g};
+  c.discriminator = {d};
+  return c;
+}
+
 nn::ModelConfig small_lstm() {
   return {"small_lstm",
           28,

@@ -16,6 +16,9 @@ nn::ModelConfig small_cnn();
 // small LSTM classifier (28 steps of 28 pixels, 8 units), like the built-in gan and lstm.
 nn::ModelConfig small_gan();
 nn::ModelConfig small_lstm();
+// The built-in DCGAN's shape with 4 and 8 channels: conv2d_transpose, conv2d with stride and
+// padding, and synchronized batchnorm in both networks.
+nn::ModelConfig small_dcgan();
 
 // Synthetic 28x28 splits: 480 train, 60 val, 120 test (built once).
 const data::DataSplits& small_splits();

@@ -85,7 +85,8 @@ TEST(CliOptions, EveryAllreduceAlgorithmIsAccepted) {
   for (const char* algo : {"auto", "ring", "rd", "rabenseifner", "hierarchical", "mpi"}) {
     EXPECT_EQ(parse({"--allreduce", algo}).allreduce, algo);
   }
-  const auto bench = parse({"bench", "allreduce", "--algo", "auto,ring,rd,rabenseifner,hierarchical,mpi"});
+  const auto bench =
+      parse({"bench", "allreduce", "--algo", "auto,ring,rd,rabenseifner,hierarchical,mpi"});
   EXPECT_EQ(bench.bench.algos.size(), 6u);
   const auto tune = parse({"bench", "allreduce", "--tune", "--output", "t.txt"});
   EXPECT_EQ(tune.bench.algos,
@@ -98,8 +99,10 @@ TEST(CliOptions, AllreduceTableFileIsReadAndBadOnesNameFileAndLine) {
   const auto good = (dir / "good.txt").string();
   std::ofstream(good) << "# tuned\nshm 4096 rd\nshm max ring\n";
   const auto o = parse({"--allreduce-table", good});
-  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4096), comm::AllreduceAlgo::kRecursiveDoubling);
-  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4097), comm::AllreduceAlgo::kRing);
+  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4096),
+            comm::AllreduceAlgo::kRecursiveDoubling);
+  EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4097),
+            comm::AllreduceAlgo::kRing);
   // The net section is the built-in one.
   EXPECT_EQ(o.allreduce_table.entries(comm::Topology::kOneRankPerHost),
             comm::AlgorithmTable::builtin().entries(comm::Topology::kOneRankPerHost));
@@ -107,21 +110,22 @@ TEST(CliOptions, AllreduceTableFileIsReadAndBadOnesNameFileAndLine) {
   // The same option from a config file.
   const auto ini = (dir / "run.ini").string();
   std::ofstream(ini) << "allreduce-table = " << good << "\n";
-  EXPECT_EQ(parse({"--config", ini}).allreduce_table.fingerprint(), o.allreduce_table.fingerprint());
+  EXPECT_EQ(parse({"--config", ini}).allreduce_table.fingerprint(),
+            o.allreduce_table.fingerprint());
   EXPECT_EQ(parse({"bench", "allreduce", "--allreduce-table", good}).allreduce_table.fingerprint(),
             o.allreduce_table.fingerprint());
 
   const std::vector<std::pair<std::string, std::string>> bad{
-      {"shm 4096 rd\nshm 100 ring\nshm max ring\n", ":2:"},      // sizes must increase
-      {"shm 4096 rd\n", ":1:"},                                  // no max
-      {"\n\nshm 4096 tree\n", ":3:"},                           // unknown algorithm
-      {"shm max mpi\n", ":1:"},                                  // not one of ours
-      {"gpu max ring\n", ":1:"},                                 // unknown topology
-      {"shm -5 ring\nshm max ring\n", ":1:"},                   // bad size
+      {"shm 4096 rd\nshm 100 ring\nshm max ring\n", ":2:"},  // sizes must increase
+      {"shm 4096 rd\n", ":1:"},                              // no max
+      {"\n\nshm 4096 tree\n", ":3:"},                        // unknown algorithm
+      {"shm max mpi\n", ":1:"},                              // not one of ours
+      {"gpu max ring\n", ":1:"},                             // unknown topology
+      {"shm -5 ring\nshm max ring\n", ":1:"},                // bad size
       {"shm 12x ring\n", ":1:"},
       {"shm max ring extra\n", ":1:"},
       {"shm max\n", ":1:"},
-      {"# only a comment\n", ":1:"},                             // no entries
+      {"# only a comment\n", ":1:"},  // no entries
   };
   for (const auto& [text, where] : bad) {
     const auto path = (dir / "bad.txt").string();
@@ -221,13 +225,23 @@ TEST(ModelRegistry, BuiltinsParseAndBuildWithExpectedSizes) {
   EXPECT_EQ(autoencoder[0].model->arena().num_params(),
             784u * 256 + 256 + 256 * 64 + 64 + 64 * 256 + 256 + 256 * 784 + 784);
   EXPECT_EQ(autoencoder[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
+  const auto gan_mlp = nn::build_networks(load_model_config("gan-mlp"));
+  ASSERT_EQ(gan_mlp.size(), 2u);
+  EXPECT_EQ(gan_mlp[0].role, "generator");
+  EXPECT_EQ(gan_mlp[0].model->arena().num_params(), 64u * 256 + 256 + 256 * 784 + 784);
+  EXPECT_EQ(gan_mlp[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
+  EXPECT_EQ(gan_mlp[1].role, "discriminator");
+  EXPECT_EQ(gan_mlp[1].model->arena().num_params(), 784u * 256 + 256 + 256 + 1);
+  // The DCGAN: dense 100 -> 7x7x64 (no bias), batchnorm (4 x 64: gamma, beta, running mean
+  // and variance), conv2d_transpose 64 -> 32 (no bias), batchnorm, conv2d_transpose 32 -> 1.
   const auto gan = nn::build_networks(load_model_config("gan"));
   ASSERT_EQ(gan.size(), 2u);
-  EXPECT_EQ(gan[0].role, "generator");
-  EXPECT_EQ(gan[0].model->arena().num_params(), 64u * 256 + 256 + 256 * 784 + 784);
+  EXPECT_EQ(gan[0].model->arena().num_params(),
+            100u * 3136 + 4 * 64 + 64u * 16 * 32 + 4 * 32 + 32u * 16 + 1);
+  EXPECT_EQ(gan[0].model->input_shape(), (tensor::Shape{1, 1, 100}));
   EXPECT_EQ(gan[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
-  EXPECT_EQ(gan[1].role, "discriminator");
-  EXPECT_EQ(gan[1].model->arena().num_params(), 784u * 256 + 256 + 256 + 1);
+  // conv 1 -> 32, conv 32 -> 64 (no bias), batchnorm, dense 7x7x64 -> 1.
+  EXPECT_EQ(gan[1].model->arena().num_params(), 16u * 32 + 32 + 32u * 16 * 64 + 4 * 64 + 3136 + 1);
 }
 
 TEST(ModelRegistry, GanSpecsThatDoNotFitNameTheProblem) {
