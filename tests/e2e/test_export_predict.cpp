@@ -65,7 +65,7 @@ TEST_P(ExportTest, OnnxRuntimeMatchesDtrainsForwardPass) {
   const std::string x = write_input(
       dir + "/x.npy", 7,
       gan ? std::vector<std::uint64_t>{1, 1, 64} : std::vector<std::uint64_t>{28, 28, 1}, gan);
-  const bool classifier = model != "gan" && model != "autoencoder";
+  const bool classifier = model != "gan" && model != "autoencoder" && model != "conv-autoencoder";
   r = run_dtrain(0, "predict --checkpoint " + dir + "/ck --input " + x + " --output " + dir +
                         "/p.npy --batch 3" + (classifier ? " --logits " + dir + "/ours.npy" : ""));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -87,7 +87,8 @@ TEST_P(ExportTest, OnnxRuntimeMatchesDtrainsForwardPass) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltIns, ExportTest,
-                         ::testing::Values("cnn", "mlp", "rnn", "lstm", "autoencoder", "gan"));
+                         ::testing::Values("cnn", "mlp", "rnn", "lstm", "autoencoder", "gan",
+                                           "conv-autoencoder"));
 
 TEST(Predict, OneAndTwoRanksWriteIdenticalFiles) {
   const auto dir = make_temp_dir("predict_ranks");

@@ -3,6 +3,7 @@
 // PNG grids into --output-dir, and their checkpoints work with inspect and eval.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -140,12 +141,21 @@ INSTANTIATE_TEST_SUITE_P(
                {"train_acc", "val_acc", "train_loss"},
                {"test_mse"},
                "reconstructions"},
+        Family{"conv-autoencoder",
+               {"train_mse", "val_mse", "samples_per_sec"},
+               {"train_acc", "val_acc", "train_loss"},
+               {"test_mse"},
+               "reconstructions"},
         Family{"gan",
                {"d_loss", "g_loss", "samples_per_sec"},
                {"train_acc", "val_acc", "train_loss"},
                {"d_loss", "g_loss"},
                "samples"}),
-    [](const auto& param_info) { return param_info.param.model; });
+    [](const auto& param_info) {
+      auto name = param_info.param.model;  // gtest names allow letters, digits and '_'
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
 
 TEST(GanSamples, AClassifierCheckpointJudgesThem) {
   const auto dir = make_temp_dir("judge");
