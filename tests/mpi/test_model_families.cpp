@@ -25,6 +25,7 @@ namespace dtrain {
 namespace {
 
 using testing::relative_difference;
+using testing::small_conv_autoencoder;
 using testing::small_gan;
 using testing::small_lstm;
 
@@ -100,6 +101,7 @@ class Families : public ::testing::TestWithParam<std::string> {};
 
 nn::ModelConfig spec_for(const std::string& family) {
   if (family == "autoencoder") return small_autoencoder();
+  if (family == "conv_autoencoder") return small_conv_autoencoder();
   if (family == "gan") return small_gan();
   if (family == "dcgan") return testing::small_dcgan();
   return small_lstm();
@@ -131,6 +133,7 @@ TEST_P(Families, SameParametersAsOneRankAfterFiveSteps) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Families,
                          ::testing::Values("autoencoder", "gan", "dcgan", "lstm"));
+INSTANTIATE_TEST_SUITE_P(ConvAutoencoder, Families, ::testing::Values("conv_autoencoder"));
 
 void expect_bitwise_equal(const Outcome& a, const Outcome& b, const std::string& what) {
   ASSERT_EQ(a.params.size(), b.params.size());
@@ -195,6 +198,9 @@ INSTANTIATE_TEST_SUITE_P(Cases, FamilyResume,
                            return param_info.param.family + "_every" +
                                   std::to_string(param_info.param.every_steps);
                          });
+INSTANTIATE_TEST_SUITE_P(ConvAutoencoder, FamilyResume,
+                         ::testing::Values(ResumeCase{"conv_autoencoder", 0},
+                                           ResumeCase{"conv_autoencoder", 7}));
 
 }  // namespace
 }  // namespace dtrain

@@ -105,6 +105,33 @@ nn::ModelConfig small_lstm() {
            {.type = "dense", .units = 10}}};
 }
 
+nn::ModelConfig small_conv_autoencoder() {
+  nn::ModelConfig c{"small_conv_autoencoder",
+                    28,
+                    28,
+                    1,
+                    {{.type = "conv2d", .filters = 4, .kernel = 3, .stride = 2, .padding = 1},
+                     {.type = "relu"},
+                     {.type = "conv2d", .filters = 4, .kernel = 3, .stride = 2, .padding = 1},
+                     {.type = "relu"},
+                     {.type = "conv2d_transpose",
+                      .filters = 4,
+                      .kernel = 3,
+                      .stride = 2,
+                      .padding = 1,
+                      .output_padding = 1},
+                     {.type = "relu"},
+                     {.type = "conv2d_transpose",
+                      .filters = 1,
+                      .kernel = 3,
+                      .stride = 2,
+                      .padding = 1,
+                      .output_padding = 1},
+                     {.type = "sigmoid"}}};
+  c.task = "reconstruct";
+  return c;
+}
+
 double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
   double diff = 0.0, norm = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) {

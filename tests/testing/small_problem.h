@@ -20,6 +20,11 @@ nn::ModelConfig small_lstm();
 // padding, and synchronized batchnorm in both networks.
 nn::ModelConfig small_dcgan();
 
+// A small convolutional autoencoder like the built-in conv-autoencoder: conv2d 4 3x3 stride 2
+// padding 1 twice (28 -> 14 -> 7), conv2d_transpose 4 and 1 3x3 stride 2 padding 1
+// output_padding 1 back (7 -> 14 -> 28), relu between, sigmoid output; task reconstruct.
+nn::ModelConfig small_conv_autoencoder();
+
 // Synthetic 28x28 splits: 480 train, 60 val, 120 test (built once).
 const data::DataSplits& small_splits();
 

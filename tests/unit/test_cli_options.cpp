@@ -244,6 +244,17 @@ TEST(ModelRegistry, BuiltinsParseAndBuildWithExpectedSizes) {
   EXPECT_EQ(gan[1].model->arena().num_params(), 16u * 32 + 32 + 32u * 16 * 64 + 4 * 64 + 3136 + 1);
 }
 
+// The parameter count models/conv-autoencoder.pbtxt states, and an output the size of its input.
+TEST(ModelRegistry, ConvAutoencoderHasItsStatedSize) {
+  const auto networks = nn::build_networks(load_model_config("conv-autoencoder"));
+  ASSERT_EQ(networks.size(), 1u);
+  EXPECT_EQ(networks[0].model->arena().num_params(), (9u * 16 + 16) + (9 * 16 * 32 + 32) +
+                                                         (32 * 8 + 8) + (9 * 8 * 32 + 32) +
+                                                         (9 * 32 * 16 + 16) + (9 * 16 + 1));
+  EXPECT_EQ(networks[0].model->arena().num_params(), 12169u);
+  EXPECT_EQ(networks[0].model->output_shape(), (tensor::Shape{28, 28, 1}));
+}
+
 TEST(ModelRegistry, GanSpecsThatDoNotFitNameTheProblem) {
   const std::string generator =
       "generator { input_height: 1 input_width: 1 input_channels: 4\n"
