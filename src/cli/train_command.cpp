@@ -110,7 +110,7 @@ data::DataSplits load_data(const CliOptions& o) {
 
 data::DataSplits load_language_model_data(const CliOptions& o, nn::ModelConfig& model) {
   if (!o.data.starts_with(data::kTextDataPrefix)) {
-    throw ConfigError("--model " + o.train.model_name + " is a language model: it needs --data " +
+    throw ConfigError("model '" + model.name + "' is a language model: it needs --data " +
                       "text:FILE (got --data " + o.data + ")");
   }
   data::DataOptions d = o.data_format;

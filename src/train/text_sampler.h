@@ -8,7 +8,7 @@
 // starts from zero state), so no state is carried between calls. Logits past the
 // vocabulary's size (a spec with an explicit larger output) are never drawn.
 // Cost: one forward over up to T positions per character, O(length * T * cost of one step);
-// for charlstm (T 100, LSTM 256) about 65 MFLOP per character, a few seconds for 500.
+// for charlstm (T 100, LSTM 256) about 70 MFLOP per character, a few seconds for 500.
 // Until the context reaches T characters a network of the context's length is built
 // (parameters copied; the layout does not depend on T).
 #include <cstdint>
