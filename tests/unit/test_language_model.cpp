@@ -9,6 +9,7 @@
 #include <fstream>
 #include <numbers>
 
+#include "ckpt/model_spec.h"
 #include "comm/self_communicator.h"
 #include "core/errors.h"
 #include "data/data_source.h"
@@ -142,6 +143,28 @@ tensor::Tensor sequences(std::size_t n, std::size_t steps, int v) {
   tensor::Tensor x(tensor::Shape{n, steps + 1, 1, 1});
   for (std::size_t i = 0; i < x.numel(); ++i) x.data()[i] = static_cast<float>((i * 7 + 3) % v);
   return x;
+}
+
+TEST(LanguageModelSpec, TheVocabularyTravelsInTheModelSpec) {
+  auto c = tiny_spec();
+  const std::string bytes("\0\n a\xc3\xa9", 6);  // a NUL and the two bytes of UTF-8 e-acute
+  nn::resolve_vocabulary(c, bytes);
+  const auto again = ckpt::from_proto(ckpt::to_proto(c));
+  EXPECT_EQ(again.vocabulary, bytes);
+  EXPECT_EQ(again.layers[0].vocab, 6);
+  EXPECT_EQ(again.layers[2].units, 6);
+  EXPECT_EQ(again.task_kind(), nn::kTaskLanguageModel);
+}
+
+TEST(TextData, MultiByteCharactersAreSeveralTokens) {
+  // "\xc3\xa9" is e-acute in UTF-8: two vocabulary entries.
+  std::string text;
+  for (int i = 0; i < 8; ++i) text += "ab\xc3\xa9";
+  const auto splits = data::load_text_data(write_text("utf8.txt", text), 3);
+  EXPECT_EQ(splits.vocabulary, "ab\xa9\xc3");
+  EXPECT_EQ(splits.train.size() + splits.val.size() + splits.test.size(), 8u);
+  EXPECT_EQ(ids(splits.train), (std::vector<float>{0, 1, 3, 2, 0, 1, 3, 2, 0, 1, 3, 2,
+                                                   0, 1, 3, 2, 0, 1, 3, 2, 0, 1, 3, 2}));
 }
 
 TEST(LanguageModelTask, GradientIsTheMeanOverAllPositionsOfTheGlobalBatch) {
