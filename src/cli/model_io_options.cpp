@@ -45,7 +45,7 @@ void parse_model_io_command(const std::string& command, const std::vector<std::s
         "a language model's checkpoint file or directory (its `latest`)");
     opt("length", po::value(&o.sample_length)->default_value(500),
         "characters to generate (after the prime)");
-    opt("temperature", po::value(&o.temperature)->default_value(0.8),
+    opt("temperature", po::value(&o.temperature)->default_value(0.8, "0.8"),
         "> 0: logits are divided by it before the softmax (lower: more conservative)");
     opt("prime", po::value(&o.prime),
         "text to start from (printed first; bytes of the vocabulary)");
