@@ -67,6 +67,7 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
   config.image_range = spec.image_range() == proto::ModelSpec::MINUS_ONE_TO_ONE
                            ? nn::ImageRange::kMinusOneToOne
                            : nn::ImageRange::kZeroToOne;
+  config.vocabulary = spec.vocabulary();
   return config;
 }
 
@@ -112,6 +113,7 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
   if (config.image_range == nn::ImageRange::kMinusOneToOne) {
     spec.set_image_range(proto::ModelSpec::MINUS_ONE_TO_ONE);
   }
+  if (!config.vocabulary.empty()) spec.set_vocabulary(config.vocabulary);
   return spec;
 }
 

@@ -44,6 +44,7 @@ int run_app(int argc, char** argv) {
     if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
     if (options.command == Command::kExport) return run_export(options);
     if (options.command == Command::kPlot) return run_plot(options);
+    if (options.command == Command::kSample) return run_sample(options);
     const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
     comm::MpiRuntime mpi(
         &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);

@@ -180,7 +180,18 @@ int run_eval(const CliOptions& o) {
     if (!o.classifier.empty()) classifier = load_classifier(o.classifier, *task);
     CliOptions data_options = o;
     data_options.train.seed = state.seed;  // the synthetic set is generated from the run's seed
-    data = load_data(data_options);
+    if (state.model.task_kind() == nn::kTaskLanguageModel) {
+      nn::ModelConfig resolved = state.model;
+      data = load_language_model_data(o, resolved);
+      if (resolved.vocabulary != state.model.vocabulary) {
+        throw DataError(o.data + ": its vocabulary (" + std::to_string(data.vocabulary.size()) +
+                        " distinct bytes) is not the one model '" + state.model.name +
+                        "' was trained with (" + std::to_string(state.model.vocabulary.size()) +
+                        ")");
+      }
+    } else {
+      data = load_data(data_options);
+    }
     check_data_fits(*task, data, state.model_name, o.data);
   });
   // A classifier: test loss and accuracy; an autoencoder: test MSE; a GAN: its two losses.

@@ -18,6 +18,9 @@ namespace dtrain::cli {
 std::string version_text();
 // --data: the synthetic set, IDX files, or a NumPy, CSV or HDF5 data set (data_source.h).
 data::DataSplits load_data(const CliOptions& options);
+// A language model's --data text:FILE, cut into the model's sequence length; resolves the
+// model's vocabulary sizes from it (nn/language_model_spec.h).
+data::DataSplits load_language_model_data(const CliOptions& options, nn::ModelConfig& model);
 // ConfigError naming both when a classifier meets unlabeled data or the model's input
 // shape is not the data's example shape.
 void check_data_fits(const train::Task& task, const data::DataSplits& data,
@@ -28,7 +31,8 @@ int run_eval(const CliOptions& options);
 int run_inspect(const CliOptions& options);  // needs no MPI
 int run_export(const CliOptions& options);   // needs no MPI
 int run_predict(const CliOptions& options);
-int run_plot(const CliOptions& options);  // needs no MPI
+int run_plot(const CliOptions& options);    // needs no MPI
+int run_sample(const CliOptions& options);  // needs no MPI
 // Writes the PNG of a metrics file's curves with gnuplot (plot and train --plot).
 void plot_metrics(const std::string& metrics_path, const std::string& png_path);
 

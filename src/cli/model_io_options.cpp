@@ -1,6 +1,7 @@
-// Options of the commands that take a model out (export), run it (predict) and draw its
-// training curves (plot).
+// Options of the commands that take a model out (export), run it (predict), draw its
+// training curves (plot) and generate text with a language model (sample).
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <sstream>
 
 #include "cli/option_parts.h"
@@ -37,6 +38,19 @@ void parse_model_io_command(const std::string& command, const std::vector<std::s
     opt("logits", po::value(&o.logits_path), "also write a classifier's logits [N, K]");
     opt("batch", po::value(&o.predict_batch)->default_value(256), "examples per forward pass");
     opt("threads", po::value(&o.threads)->default_value(1), "BLAS threads per rank (>= 1)");
+  } else if (command == "sample") {
+    o.command = Command::kSample;
+    title = "dtrain sample --checkpoint PATH [--length 500] [--temperature 0.8] [--prime TEXT]";
+    opt("checkpoint", po::value(&o.checkpoint),
+        "a language model's checkpoint file or directory (its `latest`)");
+    opt("length", po::value(&o.sample_length)->default_value(500),
+        "characters to generate (after the prime)");
+    opt("temperature", po::value(&o.temperature)->default_value(0.8, "0.8"),
+        "> 0: logits are divided by it before the softmax (lower: more conservative)");
+    opt("prime", po::value(&o.prime),
+        "text to start from (printed first; bytes of the vocabulary)");
+    opt("seed", po::value(&o.sample_seed)->default_value(0), "random seed of the draws");
+    opt("threads", po::value(&o.threads)->default_value(1), "BLAS threads (>= 1)");
   } else {
     o.command = Command::kPlot;
     title = "dtrain plot METRICS.jsonl [--output curves.png]";
@@ -68,6 +82,20 @@ void parse_model_io_command(const std::string& command, const std::vector<std::s
     if (o.predict_batch < 1) {
       throw ConfigError("--batch: got " + std::to_string(o.predict_batch) +
                         ", expected an integer >= 1");
+    }
+    if (o.threads < 1 || o.threads > 1024) {
+      throw ConfigError("--threads: got " + std::to_string(o.threads) +
+                        ", expected an integer in [1, 1024]");
+    }
+  } else if (command == "sample") {
+    need(o.checkpoint, "--checkpoint PATH");
+    if (o.sample_length < 0) {
+      throw ConfigError("--length: got " + std::to_string(o.sample_length) +
+                        ", expected an integer >= 0");
+    }
+    if (!(o.temperature > 0.0) || !std::isfinite(o.temperature)) {
+      throw ConfigError("--temperature: got " + std::to_string(o.temperature) +
+                        ", expected a number > 0");
     }
     if (o.threads < 1 || o.threads > 1024) {
       throw ConfigError("--threads: got " + std::to_string(o.threads) +

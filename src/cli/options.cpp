@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "       dtrain export --checkpoint PATH --output model.onnx   the network as ONNX\n"
     "       dtrain predict --checkpoint PATH --input x.npy --output y.npy\n"
     "       dtrain plot METRICS.jsonl [--output curves.png]   training curves\n"
+    "       dtrain sample --checkpoint PATH [--length 500]   text from a language model\n"
     "       dtrain --help | dtrain COMMAND --help | dtrain --version\n"
     "Run it under MPI, e.g. mpirun -np 4 dtrain --epochs 5\n";
 
@@ -406,7 +407,8 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
       require(o.samples >= 1, "--samples", o.samples, "an integer >= 1");
       return o;
     }
-    if (!args.empty() && (args[0] == "export" || args[0] == "predict" || args[0] == "plot")) {
+    if (!args.empty() &&
+        (args[0] == "export" || args[0] == "predict" || args[0] == "plot" || args[0] == "sample")) {
       const std::string command = args[0];
       args.erase(args.begin());
       parse_model_io_command(command, args, o);
@@ -414,7 +416,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
     }
     if (!args.empty() && !args[0].starts_with("-")) {
       throw ConfigError("unknown command '" + args[0] +
-                        "' (expected train, eval, inspect, export, predict, plot or bench "
+                        "' (expected train, eval, inspect, export, predict, plot, sample or bench "
                         "allreduce)");
     }
     // `--resume PATH` as two words: Boost only binds an implicit value written --resume=PATH.

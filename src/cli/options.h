@@ -21,6 +21,7 @@ enum class Command {
   kExport,
   kPredict,
   kPlot,
+  kSample,
   kHelp,
   kVersion
 };
@@ -62,6 +63,11 @@ struct CliOptions {
   int predict_batch = 256;
   std::string classes_path, logits_path;  // predict --classes, --logits
   bool plot = false;                      // train --plot
+  // sample (a language model's text).
+  int sample_length = 500;
+  double temperature = 0.8;
+  std::string prime;
+  std::uint64_t sample_seed = 0;
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
   bool bench_tune = false;       // --tune: measure and write the size->algorithm table
@@ -74,7 +80,7 @@ struct CliOptions {
 // Throws ConfigError (exit 2) naming the option and the valid values or range. Checks that
 // need the number of ranks (batch size >= ranks) happen when training starts.
 CliOptions parse_command_line(int argc, const char* const* argv);
-// export, predict and plot: args without the command word. Fills o (command included).
+// export, predict, plot and sample: args without the command word. Fills o (command included).
 void parse_model_io_command(const std::string& command, const std::vector<std::string>& args,
                             CliOptions& o);
 

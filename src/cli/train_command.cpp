@@ -13,6 +13,8 @@
 #include "comm/mpi/mpi_communicator.h"
 #include "comm/mpi/mpi_watchdog.h"
 #include "data/data_source.h"
+#include "data/text_dataset.h"
+#include "nn/language_model_spec.h"
 #include "nn/model_config.h"
 #include "tensor/blas.h"
 #include "train/stop_signal.h"
@@ -106,6 +108,19 @@ data::DataSplits load_data(const CliOptions& o) {
   return data::load_data_splits(d);
 }
 
+data::DataSplits load_language_model_data(const CliOptions& o, nn::ModelConfig& model) {
+  if (!o.data.starts_with(data::kTextDataPrefix)) {
+    throw ConfigError("model '" + model.name + "' is a language model: it needs --data " +
+                      "text:FILE (got --data " + o.data + ")");
+  }
+  data::DataOptions d = o.data_format;
+  d.path = o.data;
+  d.seq_len = model.input_height;
+  auto data = data::load_data_splits(d);
+  nn::resolve_vocabulary(model, data.vocabulary);
+  return data;
+}
+
 void check_data_fits(const train::Task& task, const data::DataSplits& data,
                      const std::string& model_name, const std::string& data_path) {
   if (task.needs_labels() && data.train.num_classes == 0) {
@@ -149,13 +164,17 @@ int run_train(const CliOptions& o) {
                         "): it is the GLOBAL batch");
     }
     model_config = load_model_config(o.train.model_name);
+    // A language model's data depend on it (the sequence length) and it on its data (the
+    // vocabulary), so its data load first.
+    const bool language_model = model_config.task_kind() == nn::kTaskLanguageModel;
+    if (language_model) data = load_language_model_data(o, model_config);
     task = train::make_task(model_config, o.train.seed);
     if (!o.train.output_dir.empty() && comm.rank() == 0) prepare_output_dir(o.train.output_dir);
     if (!o.checkpoint_dir.empty()) {
       checkpoints.emplace(o.checkpoint_dir, o.keep);
       if (comm.rank() == 0) checkpoints->prepare();  // fail before training, not after
     }
-    data = load_data(o);
+    if (!language_model) data = load_data(o);
     check_data_fits(*task, data, o.train.model_name, o.data);
     // The sampler's checks (batch no larger than the training set) belong to setup too.
     data::ShardedSampler probe(data.train.size(), std::size_t(o.train.global_batch), comm.rank(),

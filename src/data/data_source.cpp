@@ -8,6 +8,7 @@
 #include "data/hdf5_dataset.h"
 #include "data/npy_dataset.h"
 #include "data/synthetic.h"
+#include "data/text_dataset.h"
 
 namespace dtrain::data {
 namespace {
@@ -28,6 +29,9 @@ DataSplits load_data_splits(const DataOptions& o) {
   const std::string& p = o.path;
   if (p == "synthetic") {
     return make_synthetic(kSyntheticTrain, kSyntheticVal, kSyntheticTest, o.seed);
+  }
+  if (p.starts_with(kTextDataPrefix)) {
+    return load_text_data(p.substr(std::string_view(kTextDataPrefix).size()), o.seq_len);
   }
   if (p.ends_with(".npy") || p.ends_with(".npz")) {
     return load_npy_data(p, o.val_size, o.num_classes);
@@ -54,7 +58,7 @@ DataSplits load_data_splits(const DataOptions& o) {
                     "test_x.npy test_y.npy], or CSV train.csv [test.csv])");
   }
   throw DataError(p + ": unknown data file type (expected a .npy, .npz, .csv, .h5 or .hdf5 " +
-                  "file, a directory, or 'synthetic')");
+                  "file, a directory, 'synthetic' or text:FILE)");
 }
 
 }  // namespace dtrain::data

@@ -5,6 +5,7 @@
 //   DIR with train_x.npy, FILE.npy, FILE.npz  NumPy (data/npy_dataset.h)
 //   DIR with train.csv, FILE.csv     CSV tables (data/csv_dataset.h)
 //   FILE.h5 / FILE.hdf5              HDF5 (data/hdf5_dataset.h)
+//   text:FILE                        any file as a byte stream (data/text_dataset.h)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,6 +24,8 @@ struct DataOptions {
   std::size_t memory_limit_mb = 1024;
   // --hdf5-datasets: train x, train y, test x, test y (y and test optional).
   std::string hdf5_datasets = "/train/x,/train/y,/test/x,/test/y";
+  // text:FILE: characters a model reads per sequence (the language model's input_height).
+  int seq_len = 0;
 };
 
 // Throws DataError (exit 3) naming the path and the layouts it accepts when it matches

@@ -51,6 +51,9 @@ struct DataSplits {
   Dataset val;  // held out from the END of the training files (--val-size)
   Dataset test;
   std::string description;  // e.g. "fashion-mnist at /usr/share/datasets/fashion-mnist"
+  // Text data (data/text_dataset.h): the bytes that token ids 0..V-1 stand for, sorted;
+  // empty for every other kind of data.
+  std::string vocabulary;
 };
 
 // Moves the last n examples of `from` into a new Dataset with the same geometry (for an

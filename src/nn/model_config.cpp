@@ -10,6 +10,7 @@
 #include "nn/embedding.h"
 #include "nn/global_avgpool.h"
 #include "nn/gru.h"
+#include "nn/language_model_spec.h"
 #include "nn/lstm.h"
 #include "nn/maxpool2d.h"
 #include "nn/reshape.h"
@@ -99,20 +100,23 @@ std::vector<Network> build_networks(const ModelConfig& config) {
          " must be in [0, 1) (or unset)");
   }
   std::vector<Network> networks;
-  if (task == kTaskClassify || task == kTaskReconstruct) {
+  if (task == kTaskClassify || task == kTaskReconstruct || task == kTaskLanguageModel) {
     if (!config.generator.empty() || !config.discriminator.empty()) {
       fail("generator and discriminator belong to task \"gan\"");
     }
     if (config.image_range != ImageRange::kZeroToOne) fail("image_range belongs to task \"gan\"");
+    if (task == kTaskLanguageModel) check_vocabulary_resolved(config);
     networks.push_back({"model", build_model(config)});
     const auto& m = *networks.back().model;
     if (task == kTaskReconstruct && m.output_shape().numel() != m.input_shape().numel()) {
       fail("an autoencoder's output " + m.output_shape().to_string() +
            " must hold as many values as its input " + m.input_shape().to_string());
     }
+    if (task == kTaskLanguageModel) check_language_model(config, m);
     return networks;
   }
-  if (task != kTaskGan) fail("unknown task (expected classify, reconstruct or gan)");
+  if (task != kTaskGan)
+    fail("unknown task (expected classify, reconstruct, gan or language_model)");
   if (config.generator.size() != 1 || config.discriminator.size() != 1) {
     fail("a gan spec needs one generator { ... } and one discriminator { ... }");
   }

@@ -37,6 +37,8 @@ struct LayerConfig {
 inline constexpr const char* kTaskClassify = "classify";
 inline constexpr const char* kTaskReconstruct = "reconstruct";
 inline constexpr const char* kTaskGan = "gan";
+// Next-token prediction over sequences (nn/language_model_spec.h).
+inline constexpr const char* kTaskLanguageModel = "language_model";
 
 // A model's own training recipe (ModelSpec.defaults); 0 means not set.
 struct TrainingDefaults {
@@ -57,6 +59,7 @@ struct ModelConfig {
   std::vector<ModelConfig> generator, discriminator;
   TrainingDefaults defaults;
   ImageRange image_range = ImageRange::kZeroToOne;  // gan
+  std::string vocabulary;  // language_model: the bytes of token ids 0..V-1 (from the data)
 
   // task with the default filled in.
   std::string task_kind() const { return task.empty() ? kTaskClassify : task; }

@@ -45,6 +45,7 @@ class OwningTask final : public Task {
 std::unique_ptr<Task> make_single_model_task(const std::string& kind, nn::Sequential& model) {
   if (kind == nn::kTaskClassify) return make_classify_task(model);
   if (kind == nn::kTaskReconstruct) return make_reconstruct_task(model);
+  if (kind == nn::kTaskLanguageModel) return make_language_model_task(model);
   throw ConfigError("task '" + kind + "' does not train a single network");
 }
 

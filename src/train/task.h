@@ -120,6 +120,7 @@ std::unique_ptr<Task> make_single_model_task(const std::string& kind, nn::Sequen
 // The families, one source file each; the networks belong to the caller.
 std::unique_ptr<Task> make_classify_task(nn::Sequential& model);
 std::unique_ptr<Task> make_reconstruct_task(nn::Sequential& model);
+std::unique_ptr<Task> make_language_model_task(nn::Sequential& model);
 // range: the generator's image range (real images are mapped to it for the discriminator).
 std::unique_ptr<Task> make_gan_task(nn::Sequential& generator, nn::Sequential& discriminator,
                                     nn::ImageRange range, std::uint64_t seed);
@@ -135,6 +136,19 @@ struct ReconstructionResult {
 };
 ReconstructionResult evaluate_reconstruction(nn::Sequential& model, const data::Dataset& ds,
                                              comm::Communicator& comm, int eval_batch);
+
+// A language model's figures on sequences [T + 1, 1, 1] of token ids (language_model_task.cpp):
+// mean cross-entropy (nats) and bits per character over every position of every sequence.
+struct LanguageModelResult {
+  double loss = 0.0, bits_per_char = 0.0;
+  std::int64_t positions = 0, sequences = 0;
+};
+LanguageModelResult evaluate_language_model(nn::Sequential& model, const data::Dataset& ds,
+                                            comm::Communicator& comm, int eval_batch);
+// Sequences [n, T + 1, 1, 1] -> the model's inputs [n, T, 1, 1] (ids 0..T-1 of each) and
+// its n * T targets (ids 1..T), sample-major.
+void split_inputs_targets(const nn::Sequential& model, const tensor::Tensor& sequences,
+                          tensor::Tensor& inputs, std::vector<std::int32_t>& targets);
 
 // A GAN's losses on a data set: d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0) and the generator's
 // non-saturating g_loss = BCE(D(G(z)), 1), means over the examples, with one noise vector

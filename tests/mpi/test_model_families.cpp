@@ -1,4 +1,4 @@
-// The autoencoder, GAN and LSTM under real MPI (run by CTest at np = 2, 3, 4), with small
+// The autoencoder, GAN, LSTM and charlstm under real MPI (run by CTest at np = 2, 3, 4), with small
 // versions of the built-in networks:
 // - np=1 and np=P with the same global batch reach the same parameters after 5 steps
 //   (relative difference <= 1e-5), both networks of the GAN included: its noise belongs
@@ -6,15 +6,19 @@
 // - exact resume for the autoencoder and the GAN (both networks and both optimizers):
 //   2 epochs straight == 1 epoch (or 7 steps) + checkpoint + resume, bitwise.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "comm/self_communicator.h"
+#include "data/text_dataset.h"
+#include "nn/language_model_spec.h"
 #include "nn/model_config.h"
 #include "testing/mpi_test_env.h"
 #include "testing/small_problem.h"
@@ -50,6 +54,42 @@ nn::ModelConfig small_autoencoder() {
   return c;
 }
 
+// A small charlstm (the built-in's layers, narrower, T = 12) on generated text: 534
+// sequences of 13 bytes, 482 of them for training (16 steps of 30 per epoch, like the others).
+const data::DataSplits& small_text_splits() {
+  static const data::DataSplits splits = [] {
+    std::string text;
+    std::uint64_t state = 7;
+    const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "pi ", "rho "};
+    while (text.size() < 534 * 13) text += words[(state = mix64(state)) % 6];
+    // One file per process: the ranks of a node share the temporary directory.
+    const auto path = fs::path(::testing::TempDir()) /
+                      ("dtrain_small_text_" + std::to_string(::getpid()) + ".txt");
+    std::ofstream(path, std::ios::binary) << text.substr(0, 534 * 13);
+    auto s = data::load_text_data(path.string(), 12);
+    fs::remove(path);
+    return s;
+  }();
+  return splits;
+}
+
+nn::ModelConfig small_charlstm() {
+  nn::ModelConfig c{"small_charlstm",
+                    12,
+                    1,
+                    1,
+                    {{.type = "embedding", .units = 6, .vocab = 0},
+                     {.type = "lstm", .units = 16, .return_sequences = true},
+                     {.type = "dense", .units = 0, .per_step = true}}};
+  c.task = nn::kTaskLanguageModel;
+  nn::resolve_vocabulary(c, small_text_splits().vocabulary);
+  return c;
+}
+
+const data::DataSplits& splits_for(const nn::ModelConfig& spec) {
+  return spec.task_kind() == nn::kTaskLanguageModel ? small_text_splits() : testing::small_splits();
+}
+
 train::TrainConfig config_for(const nn::ModelConfig& spec, int epochs) {
   train::TrainConfig c;
   c.model_name = spec.name;
@@ -83,8 +123,8 @@ Outcome train_run(comm::Communicator& comm, const train::TrainConfig& config,
     if (comm.rank() == 0) dir->prepare();
     store.emplace(*dir);
   }
-  train::Trainer trainer(comm, *task, testing::small_splits(), config, store ? &*store : nullptr,
-                         resume);
+  train::Trainer trainer(comm, *task, splits_for(config.model_spec), config,
+                         store ? &*store : nullptr, resume);
   Outcome out;
   out.result = trainer.run();
   for (std::size_t i = 0; i < task->models().size(); ++i) {
@@ -104,6 +144,7 @@ nn::ModelConfig spec_for(const std::string& family) {
   if (family == "conv_autoencoder") return small_conv_autoencoder();
   if (family == "gan") return small_gan();
   if (family == "dcgan") return testing::small_dcgan();
+  if (family == "charlstm") return small_charlstm();
   return small_lstm();
 }
 
@@ -132,7 +173,7 @@ TEST_P(Families, SameParametersAsOneRankAfterFiveSteps) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Families,
-                         ::testing::Values("autoencoder", "gan", "dcgan", "lstm"));
+                         ::testing::Values("autoencoder", "gan", "dcgan", "lstm", "charlstm"));
 INSTANTIATE_TEST_SUITE_P(ConvAutoencoder, Families, ::testing::Values("conv_autoencoder"));
 
 void expect_bitwise_equal(const Outcome& a, const Outcome& b, const std::string& what) {
@@ -189,15 +230,14 @@ TEST_P(FamilyResume, TwoEpochsStraightEqualOneCheckpointResume) {
   expect_bitwise_equal(straight, resumed, tag);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, FamilyResume,
-                         ::testing::Values(ResumeCase{"autoencoder", 0}, ResumeCase{"gan", 0},
-                                           ResumeCase{"lstm", 0}, ResumeCase{"autoencoder", 7},
-                                           ResumeCase{"gan", 7}, ResumeCase{"lstm", 7},
-                                           ResumeCase{"dcgan", 7}),
-                         [](const auto& param_info) {
-                           return param_info.param.family + "_every" +
-                                  std::to_string(param_info.param.every_steps);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cases, FamilyResume,
+    ::testing::Values(ResumeCase{"autoencoder", 0}, ResumeCase{"gan", 0}, ResumeCase{"lstm", 0},
+                      ResumeCase{"autoencoder", 7}, ResumeCase{"gan", 7}, ResumeCase{"lstm", 7},
+                      ResumeCase{"dcgan", 7}, ResumeCase{"charlstm", 0}, ResumeCase{"charlstm", 7}),
+    [](const auto& param_info) {
+      return param_info.param.family + "_every" + std::to_string(param_info.param.every_steps);
+    });
 INSTANTIATE_TEST_SUITE_P(ConvAutoencoder, FamilyResume,
                          ::testing::Values(ResumeCase{"conv_autoencoder", 0},
                                            ResumeCase{"conv_autoencoder", 7}));
