@@ -5,25 +5,7 @@
 namespace dtrain::nn {
 
 MaxPool2D::MaxPool2D(std::string name, int kernel, int stride)
-    : Layer(std::move(name)), kernel_(kernel), stride_(stride > 0 ? stride : kernel) {}
-
-Shape MaxPool2D::setup(const Shape& input, ParamArena&) {
-  if (kernel_ <= 0) throw shape_error("kernel must be positive, got " + std::to_string(kernel_));
-  if (input.rank() != 3) {
-    throw shape_error("expects an image input [height, width, channels], got " + input.to_string());
-  }
-  height_ = static_cast<int>(input[0]);
-  width_ = static_cast<int>(input[1]);
-  channels_ = static_cast<int>(input[2]);
-  if (height_ < kernel_ || width_ < kernel_) {
-    throw shape_error("kernel " + std::to_string(kernel_) + " is larger than the input " +
-                      input.to_string());
-  }
-  // Windows that would hang over the edge are dropped (floor), as in Keras and PyTorch.
-  out_height_ = (height_ - kernel_) / stride_ + 1;
-  out_width_ = (width_ - kernel_) / stride_ + 1;
-  return Shape{std::size_t(out_height_), std::size_t(out_width_), std::size_t(channels_)};
-}
+    : Pool2D(std::move(name), kernel, stride) {}
 
 void MaxPool2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   const std::size_t batch = x.shape()[0];

@@ -87,7 +87,15 @@ TEST(CheckpointCodec, GanCheckpointHoldsBothNetworksWithTheirOptimizers) {
   EXPECT_EQ(d.optimizer.beta1, 0.5f);
   EXPECT_EQ(d.model.task, "gan");
   ASSERT_EQ(d.model.discriminator.size(), 1u);
-  EXPECT_EQ(d.model.discriminator[0].layers.size(), 4u);
+  // The DCGAN's spec comes back whole, the new layer options included.
+  const auto& layers = d.model.discriminator[0].layers;
+  ASSERT_EQ(layers.size(), s.model.discriminator[0].layers.size());
+  EXPECT_EQ(layers[2].type, "conv2d");
+  EXPECT_TRUE(layers[2].no_bias);
+  EXPECT_EQ(layers[3].type, "batchnorm");
+  EXPECT_TRUE(layers[3].sync);
+  EXPECT_EQ(d.model.generator[0].layers[5].type, "conv2d_transpose");
+  EXPECT_EQ(d.model.generator[0].layers[5].stride, 2);
   // params_sha256 covers the generator, then the discriminator.
   const auto before = params_sha256(d);
   auto changed = d;

@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
+#include "testing/layer_models.h"
 
 namespace dtrain::nn {
 namespace {
@@ -15,49 +16,17 @@ namespace {
 using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_uniform;
-
-std::unique_ptr<Sequential> make_seq(int steps, int features, std::vector<LayerConfig> layers,
-                                     std::uint64_t seed = 1) {
-  layers.insert(layers.begin(), {.type = "reshape", .name = "seq", .shape = {steps, features}});
-  auto model = build_model({"test", steps, features, 1, std::move(layers)});
-  model->init_params(seed);
-  return model;
-}
-
-std::span<float> param(Sequential& model, const std::string& name) {
-  const auto& slots = model.arena().slots();
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i].name == name) return model.arena().param(i);
-  }
-  ADD_FAILURE() << "no parameter " << name;
-  return {};
-}
-
-// Distinct values in both biases, so a bias dropped or added in the wrong gate shows up.
-void set_distinct_biases(Sequential& model) {
-  for (const auto& slot : model.arena().slots()) {
-    if (slot.name.ends_with("bias")) {
-      auto b = model.arena().param(&slot - model.arena().slots().data());
-      const float shift = slot.name.ends_with("recurrent_bias") ? 0.02f : 0.0f;
-      for (std::size_t i = 0; i < b.size(); ++i) {
-        b[i] = 0.05f * static_cast<float>(i + 1) - 0.3f + shift;
-      }
-    }
-  }
-}
-
-Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed) {
-  Tensor x(sample.with_batch(batch));
-  fill_uniform(x, seed);
-  return x;
-}
+using testing::param_named;
+using testing::random_input;
+using testing::sequence_model;
+using testing::set_distinct_biases;
 
 double sigmoid(double a) {
   return 1.0 / (1.0 + std::exp(-a));
 }
 
 TEST(GRU, ParametersAndZeroBiases) {
-  auto model = make_seq(4, 3, {{.type = "gru", .name = "g", .units = 2}});
+  auto model = sequence_model(4, 3, {{.type = "gru", .name = "g", .units = 2}});
   EXPECT_EQ(model->output_shape(), (Shape{2}));
   const auto& slots = model->arena().slots();
   ASSERT_EQ(slots.size(), 4u);
@@ -69,8 +38,8 @@ TEST(GRU, ParametersAndZeroBiases) {
   EXPECT_EQ(slots[2].shape, (Shape{6}));
   EXPECT_EQ(slots[3].name, "g.recurrent_bias");
   EXPECT_EQ(slots[3].shape, (Shape{6}));
-  for (float b : param(*model, "g.bias")) EXPECT_EQ(b, 0.0f);
-  for (float b : param(*model, "g.recurrent_bias")) EXPECT_EQ(b, 0.0f);
+  for (float b : param_named(*model, "g.bias")) EXPECT_EQ(b, 0.0f);
+  for (float b : param_named(*model, "g.recurrent_bias")) EXPECT_EQ(b, 0.0f);
 }
 
 TEST(GRU, OneStepMatchesHandComputedValues) {
@@ -78,16 +47,16 @@ TEST(GRU, OneStepMatchesHandComputedValues) {
   // r = sigmoid(0.25 + 0.25 + 0.3) = 0.689974, z = sigmoid(-0.125 + 0.1 - 0.4) = 0.395321,
   // n = tanh(0.375 - 0.2 + r*0.6) = 0.529165, h = (1-z)*n = 0.319975.
   for (const bool sequences : {false, true}) {
-    auto model =
-        make_seq(1, 1, {{.type = "gru", .name = "g", .units = 1, .return_sequences = sequences}});
+    auto model = sequence_model(
+        1, 1, {{.type = "gru", .name = "g", .units = 1, .return_sequences = sequences}});
     const float wx[3] = {0.5f, -0.25f, 0.75f};  // r, z, n
     const float bi[3] = {0.25f, 0.1f, -0.2f};
     const float bh[3] = {0.3f, -0.4f, 0.6f};
     for (int k = 0; k < 3; ++k) {
-      param(*model, "g.weight")[k] = wx[k];
-      param(*model, "g.recurrent_weight")[k] = 9.0f;
-      param(*model, "g.bias")[k] = bi[k];
-      param(*model, "g.recurrent_bias")[k] = bh[k];
+      param_named(*model, "g.weight")[k] = wx[k];
+      param_named(*model, "g.recurrent_weight")[k] = 9.0f;
+      param_named(*model, "g.bias")[k] = bi[k];
+      param_named(*model, "g.recurrent_bias")[k] = bh[k];
     }
     Tensor x(Shape{1, 1, 1, 1});
     x[0] = 0.5f;
@@ -98,16 +67,17 @@ TEST(GRU, OneStepMatchesHandComputedValues) {
 }
 
 TEST(GRU, TwoStepsMatchTheEquations) {
-  auto model = make_seq(2, 1, {{.type = "gru", .name = "g", .units = 1, .return_sequences = true}});
+  auto model =
+      sequence_model(2, 1, {{.type = "gru", .name = "g", .units = 1, .return_sequences = true}});
   const float wx[3] = {0.5f, -0.3f, 0.8f};
   const float wh[3] = {-0.7f, 0.4f, 0.6f};
   const float bi[3] = {0.1f, 0.2f, -0.2f};
   const float bh[3] = {-0.1f, 0.3f, 0.25f};
   for (int k = 0; k < 3; ++k) {
-    param(*model, "g.weight")[k] = wx[k];
-    param(*model, "g.recurrent_weight")[k] = wh[k];
-    param(*model, "g.bias")[k] = bi[k];
-    param(*model, "g.recurrent_bias")[k] = bh[k];
+    param_named(*model, "g.weight")[k] = wx[k];
+    param_named(*model, "g.recurrent_weight")[k] = wh[k];
+    param_named(*model, "g.bias")[k] = bi[k];
+    param_named(*model, "g.recurrent_bias")[k] = bh[k];
   }
   Tensor x(Shape{1, 2, 1, 1});
   x[0] = 0.9f, x[1] = -0.6f;
@@ -125,24 +95,24 @@ TEST(GRU, TwoStepsMatchTheEquations) {
 }
 
 TEST(GRU, GradientCheckThroughTime) {
-  auto model = make_seq(5, 3, {{.type = "gru", .units = 4}}, 4);
-  set_distinct_biases(*model);
-  expect_gradients_match(*model, input(3, model->input_shape(), 41));
+  auto model = sequence_model(5, 3, {{.type = "gru", .units = 4}}, 4);
+  set_distinct_biases(*model, 0.02f);
+  expect_gradients_match(*model, random_input(3, model->input_shape(), 41));
 }
 
 TEST(GRU, GradientCheckWithSequencesAndDenseHead) {
-  auto model = make_seq(4, 2,
-                        {{.type = "gru", .units = 3, .return_sequences = true},
-                         {.type = "dense", .units = 2, .per_step = true}},
-                        5);
-  set_distinct_biases(*model);
-  expect_gradients_match(*model, input(2, model->input_shape(), 42));
+  auto model = sequence_model(4, 2,
+                              {{.type = "gru", .units = 3, .return_sequences = true},
+                               {.type = "dense", .units = 2, .per_step = true}},
+                              5);
+  set_distinct_biases(*model, 0.02f);
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 42));
 }
 
 TEST(GRU, SamplesInABatchAreIndependent) {
-  auto model = make_seq(4, 3, {{.type = "gru", .units = 5}}, 6);
-  set_distinct_biases(*model);
-  const Tensor x = input(3, model->input_shape(), 43);
+  auto model = sequence_model(4, 3, {{.type = "gru", .units = 5}}, 6);
+  set_distinct_biases(*model, 0.02f);
+  const Tensor x = random_input(3, model->input_shape(), 43);
   const Tensor batched = model->forward(x, {});
   for (std::size_t s = 0; s < 3; ++s) {
     Tensor one(model->input_shape().with_batch(1));
@@ -153,9 +123,9 @@ TEST(GRU, SamplesInABatchAreIndependent) {
 }
 
 TEST(GRU, ParameterGradientsAccumulateAndEmptyBatchAddsNothing) {
-  auto model = make_seq(3, 2, {{.type = "gru", .units = 3}}, 7);
-  set_distinct_biases(*model);
-  const Tensor x = input(2, model->input_shape(), 44);
+  auto model = sequence_model(3, 2, {{.type = "gru", .units = 3}}, 7);
+  set_distinct_biases(*model, 0.02f);
+  const Tensor x = random_input(2, model->input_shape(), 44);
   Tensor dy(Shape{2, 3});
   fill_uniform(dy, 45);
   model->arena().zero_grads();
@@ -180,7 +150,7 @@ TEST(GRU, ShapeErrorsNameTheLayer) {
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("'seq_layer'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(make_seq(4, 4, {{.type = "gru", .name = "no_units"}}), ModelError);
+  EXPECT_THROW(sequence_model(4, 4, {{.type = "gru", .name = "no_units"}}), ModelError);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
+#include "testing/layer_models.h"
 
 namespace dtrain::nn {
 namespace {
@@ -15,30 +16,11 @@ using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_separated;
 using testing::fill_uniform;
-
-std::unique_ptr<Sequential> make(int h, int w, int c, std::vector<LayerConfig> layers,
-                                 std::uint64_t seed = 1) {
-  ModelConfig config{"test", h, w, c, std::move(layers)};
-  auto model = build_model(config);
-  model->init_params(seed);
-  // Non-zero biases so a bias that is ignored in forward or backward shows up.
-  for (const auto& slot : model->arena().slots()) {
-    if (slot.name.ends_with(".bias")) {
-      auto b = model->arena().param(&slot - model->arena().slots().data());
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i + 1);
-    }
-  }
-  return model;
-}
-
-Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed, bool separated = false) {
-  Tensor x(sample.with_batch(batch));
-  separated ? fill_separated(x, seed) : fill_uniform(x, seed);
-  return x;
-}
+using testing::image_model;
+using testing::random_input;
 
 TEST(Dense, ForwardMatchesHandComputedValues) {
-  auto model = make(1, 1, 2, {{.type = "flatten"}, {.type = "dense", .units = 2}});
+  auto model = image_model(1, 1, 2, {{.type = "flatten"}, {.type = "dense", .units = 2}});
   auto w = model->arena().param(0);  // dense1.weight [2 units, 2 inputs]
   w[0] = 1, w[1] = 2, w[2] = -1, w[3] = 0.5f;
   Tensor x(Shape{2, 1, 1, 2});
@@ -52,13 +34,13 @@ TEST(Dense, ForwardMatchesHandComputedValues) {
 }
 
 TEST(Dense, GradientCheck) {
-  auto model = make(1, 1, 7, {{.type = "flatten"}, {.type = "dense", .units = 5}});
-  expect_gradients_match(*model, input(3, model->input_shape(), 11));
+  auto model = image_model(1, 1, 7, {{.type = "flatten"}, {.type = "dense", .units = 5}});
+  expect_gradients_match(*model, random_input(3, model->input_shape(), 11));
 }
 
 TEST(Conv2D, ForwardMatchesHandComputedValues) {
   // 3x3 single-channel image, 2x2 kernel of ones, stride 1, no padding, bias 0.1.
-  auto model = make(3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 2}});
+  auto model = image_model(3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 2}});
   auto w = model->arena().param(0);
   for (float& v : w) v = 1.0f;
   Tensor x(Shape{1, 3, 3, 1});
@@ -73,8 +55,8 @@ TEST(Conv2D, ForwardMatchesHandComputedValues) {
 
 TEST(Conv2D, PaddingAndStrideShapesAndValues) {
   // Padding 1, stride 2 on a 3x3 image: output 2x2; the corner window sees only 4 pixels.
-  auto model =
-      make(3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 3, .stride = 2, .padding = 1}});
+  auto model = image_model(
+      3, 3, 1, {{.type = "conv2d", .filters = 1, .kernel = 3, .stride = 2, .padding = 1}});
   for (float& v : model->arena().param(0)) v = 1.0f;
   Tensor x(Shape{1, 3, 3, 1});
   for (int i = 0; i < 9; ++i) x[i] = static_cast<float>(i + 1);
@@ -85,18 +67,18 @@ TEST(Conv2D, PaddingAndStrideShapesAndValues) {
 }
 
 TEST(Conv2D, GradientCheckMultiChannel) {
-  auto model = make(5, 6, 2, {{.type = "conv2d", .filters = 3, .kernel = 3}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 12));
+  auto model = image_model(5, 6, 2, {{.type = "conv2d", .filters = 3, .kernel = 3}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 12));
 }
 
 TEST(Conv2D, GradientCheckStrideAndPadding) {
-  auto model =
-      make(5, 5, 2, {{.type = "conv2d", .filters = 2, .kernel = 3, .stride = 2, .padding = 1}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 13));
+  auto model = image_model(
+      5, 5, 2, {{.type = "conv2d", .filters = 2, .kernel = 3, .stride = 2, .padding = 1}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 13));
 }
 
 TEST(MaxPool2D, ForwardPicksWindowMaximaPerChannel) {
-  auto model = make(2, 2, 2, {{.type = "maxpool2d", .kernel = 2}});
+  auto model = image_model(2, 2, 2, {{.type = "maxpool2d", .kernel = 2}});
   Tensor x(Shape{1, 2, 2, 2});
   const float values[] = {1, -5, 7, -1,
                           3, -2, 2, -8};  // channel 0: 1,7,3,2; channel 1: -5,-1,-2,-8
@@ -108,65 +90,65 @@ TEST(MaxPool2D, ForwardPicksWindowMaximaPerChannel) {
 }
 
 TEST(MaxPool2D, GradientCheckOddSizeDropsEdge) {
-  auto model = make(5, 5, 3, {{.type = "maxpool2d", .kernel = 2}});
+  auto model = image_model(5, 5, 3, {{.type = "maxpool2d", .kernel = 2}});
   EXPECT_EQ(model->output_shape(), (Shape{2, 2, 3}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 14, true));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 14, true));
 }
 
 TEST(MaxPool2D, GradientCheckOverlappingWindows) {
-  auto model = make(5, 5, 2, {{.type = "maxpool2d", .kernel = 3, .stride = 1}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 15, true));
+  auto model = image_model(5, 5, 2, {{.type = "maxpool2d", .kernel = 3, .stride = 1}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 15, true));
 }
 
 TEST(Activations, ForwardValues) {
   Tensor x(Shape{1, 1, 1, 3});
   x[0] = -2, x[1] = 0.5f, x[2] = 3;
-  auto relu = make(1, 1, 3, {{.type = "relu"}});
+  auto relu = image_model(1, 1, 3, {{.type = "relu"}});
   EXPECT_EQ(relu->forward(x, {})[0], 0.0f);
   EXPECT_EQ(relu->forward(x, {})[2], 3.0f);
-  auto leaky = make(1, 1, 3, {{.type = "leaky_relu", .alpha = 0.2f}});
+  auto leaky = image_model(1, 1, 3, {{.type = "leaky_relu", .alpha = 0.2f}});
   EXPECT_FLOAT_EQ(leaky->forward(x, {})[0], -0.4f);
-  auto sigmoid = make(1, 1, 3, {{.type = "sigmoid"}});
+  auto sigmoid = image_model(1, 1, 3, {{.type = "sigmoid"}});
   EXPECT_NEAR(sigmoid->forward(x, {})[1], 1.0 / (1.0 + std::exp(-0.5)), 1e-6);
-  auto tanh_model = make(1, 1, 3, {{.type = "tanh"}});
+  auto tanh_model = image_model(1, 1, 3, {{.type = "tanh"}});
   EXPECT_NEAR(tanh_model->forward(x, {})[2], std::tanh(3.0), 1e-6);
 }
 
 class ActivationGradient : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ActivationGradient, Check) {
-  auto model = make(3, 4, 2, {{.type = GetParam()}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 16, true));
+  auto model = image_model(3, 4, 2, {{.type = GetParam()}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 16, true));
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ActivationGradient,
                          ::testing::Values("relu", "leaky_relu", "sigmoid", "tanh"));
 
 TEST(Flatten, GradientCheckAndShape) {
-  auto model = make(2, 3, 2, {{.type = "flatten"}});
+  auto model = image_model(2, 3, 2, {{.type = "flatten"}});
   EXPECT_EQ(model->output_shape(), (Shape{12}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 17));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 17));
 }
 
 TEST(Sequential, ReferenceCnnGradientCheckEndToEnd) {
   // The reference network's structure on a small image, checked through every layer.
-  auto model = make(8, 8, 1,
-                    {{.type = "conv2d", .filters = 4, .kernel = 3},
-                     {.type = "relu"},
-                     {.type = "maxpool2d", .kernel = 2},
-                     {.type = "flatten"},
-                     {.type = "dense", .units = 6},
-                     {.type = "relu"},
-                     {.type = "dense", .units = 3}},
-                    3);
+  auto model = image_model(8, 8, 1,
+                           {{.type = "conv2d", .filters = 4, .kernel = 3},
+                            {.type = "relu"},
+                            {.type = "maxpool2d", .kernel = 2},
+                            {.type = "flatten"},
+                            {.type = "dense", .units = 6},
+                            {.type = "relu"},
+                            {.type = "dense", .units = 3}},
+                           3);
   EXPECT_EQ(model->output_shape(), (Shape{3}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 18, true),
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 18, true),
                          {.step = 1e-3, .tolerance = 1e-2});
 }
 
 TEST(Sequential, ParameterGradientsAccumulateAcrossBackwardCalls) {
-  auto model = make(1, 1, 4, {{.type = "flatten"}, {.type = "dense", .units = 3}});
-  Tensor x = input(2, model->input_shape(), 19);
+  auto model = image_model(1, 1, 4, {{.type = "flatten"}, {.type = "dense", .units = 3}});
+  Tensor x = random_input(2, model->input_shape(), 19);
   Tensor dy(Shape{2, 3});
   fill_uniform(dy, 20);
   model->arena().zero_grads();
@@ -181,22 +163,24 @@ TEST(Sequential, ParameterGradientsAccumulateAcrossBackwardCalls) {
 
 TEST(ModelConfig, ShapeErrorsNameTheLayer) {
   try {
-    make(4, 4, 1, {{.type = "conv2d", .name = "big", .filters = 2, .kernel = 7}});
+    image_model(4, 4, 1, {{.type = "conv2d", .name = "big", .filters = 2, .kernel = 7}});
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("'big'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .units = 3}}), ModelError);  // needs flatten
-  EXPECT_THROW(make(4, 4, 1, {{.type = "bogus"}}), ModelError);
-  EXPECT_THROW(make(4, 4, 1, {{.type = "flatten"}, {.type = "dense", .units = 0}}), ModelError);
-  EXPECT_THROW(make(4, 4, 1, {{.type = "dense", .init = "zeros"}}), ModelError);
+  EXPECT_THROW(image_model(4, 4, 1, {{.type = "dense", .units = 3}}), ModelError);  // needs flatten
+  EXPECT_THROW(image_model(4, 4, 1, {{.type = "bogus"}}), ModelError);
+  EXPECT_THROW(image_model(4, 4, 1, {{.type = "flatten"}, {.type = "dense", .units = 0}}),
+               ModelError);
+  EXPECT_THROW(image_model(4, 4, 1, {{.type = "dense", .init = "zeros"}}), ModelError);
 }
 
 // Found by fuzz/fuzz_model_spec (out of memory): a dense layer of 1,444,444 units after 256
 // inputs (370M parameters) made the arena allocate 3 GiB before anything was checked.
 TEST(ModelConfig, ModelsBeyondTheParameterLimitAreRefusedBeforeAllocating) {
   try {
-    make(1, 1, 256, {{.type = "flatten"}, {.type = "dense", .name = "huge", .units = 1444444}});
+    image_model(1, 1, 256,
+                {{.type = "flatten"}, {.type = "dense", .name = "huge", .units = 1444444}});
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("'huge.weight'"), std::string::npos) << e.what();

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
+#include "testing/layer_models.h"
 
 namespace dtrain::nn {
 namespace {
@@ -18,27 +19,8 @@ using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_separated;
 using testing::fill_uniform;
-
-// Biases are set to 0.1 * (i + 1), so a bias that is ignored or misplaced shows up.
-std::unique_ptr<Sequential> make(int h, int w, int c, std::vector<LayerConfig> layers,
-                                 std::uint64_t seed = 1) {
-  ModelConfig config{"test", h, w, c, std::move(layers)};
-  auto model = build_model(config);
-  model->init_params(seed);
-  for (const auto& slot : model->arena().slots()) {
-    if (slot.name.ends_with(".bias")) {
-      auto b = model->arena().param(&slot - model->arena().slots().data());
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i + 1);
-    }
-  }
-  return model;
-}
-
-Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed, bool separated = false) {
-  Tensor x(sample.with_batch(batch));
-  separated ? fill_separated(x, seed) : fill_uniform(x, seed);
-  return x;
-}
+using testing::image_model;
+using testing::random_input;
 
 // 1, 2, 3, ... in NHWC order.
 Tensor counting(const Shape& shape) {
@@ -51,7 +33,7 @@ Tensor counting(const Shape& shape) {
 void expect_model_error(int h, int w, int c, std::vector<LayerConfig> layers,
                         const std::string& fragment) {
   try {
-    make(h, w, c, std::move(layers));
+    image_model(h, w, c, std::move(layers));
     ADD_FAILURE() << "expected ModelError mentioning '" << fragment << "'";
   } catch (const ModelError& e) {
     const std::string what = e.what();
@@ -72,7 +54,7 @@ LayerConfig transpose(int filters, int kernel, int stride = 0, int padding = 0,
 
 TEST(Conv2DTranspose, StrideTwoTurnsEachPixelIntoABlock) {
   // Kernel 2 of ones, stride 2: no overlap, each input pixel becomes a 2x2 block (+ bias 0.1).
-  auto model = make(2, 2, 1, {transpose(1, 2, 2)});
+  auto model = image_model(2, 2, 1, {transpose(1, 2, 2)});
   for (float& v : model->arena().param(0)) v = 1.0f;
   const Tensor& y = model->forward(counting(Shape{1, 2, 2, 1}), {});
   ASSERT_EQ(y.shape(), (Shape{1, 4, 4, 1}));
@@ -82,7 +64,7 @@ TEST(Conv2DTranspose, StrideTwoTurnsEachPixelIntoABlock) {
 
 TEST(Conv2DTranspose, StrideOneOverlapsAddUpWithTheKernelUnflipped) {
   // y[i + kh, j + kw] += x[i, j] * w[kh, kw]; decimal weights show which term went where.
-  auto model = make(2, 2, 1, {transpose(1, 2)});
+  auto model = image_model(2, 2, 1, {transpose(1, 2)});
   auto w = model->arena().param(0);  // [C_in = 1, (kh, kw, f)]
   w[0] = 1, w[1] = 10, w[2] = 100, w[3] = 1000;
   const Tensor& y = model->forward(counting(Shape{1, 2, 2, 1}), {});
@@ -93,7 +75,7 @@ TEST(Conv2DTranspose, StrideOneOverlapsAddUpWithTheKernelUnflipped) {
 
 TEST(Conv2DTranspose, WeightRowsAreInputChannelsAndColumnsFilters) {
   // 1x1 kernel: y[f] = sum_c x[c] * W[c, f] + b[f].
-  auto model = make(1, 1, 2, {transpose(3, 1)});
+  auto model = image_model(1, 1, 2, {transpose(3, 1)});
   ASSERT_EQ(model->arena().slots()[0].shape, (Shape{2, 3}));
   auto w = model->arena().param(0);
   std::iota(w.begin(), w.end(), 1.0f);  // W = [[1, 2, 3], [4, 5, 6]]
@@ -109,7 +91,7 @@ TEST(Conv2DTranspose, WeightRowsAreInputChannelsAndColumnsFilters) {
 TEST(Conv2DTranspose, PaddingCropsAndOutputPaddingExtendsTheOutput) {
   // Kernel 3, stride 2, padding 1, output_padding 1 (the usual "double the size"): 2x2 -> 4x4.
   // Along each axis input 0 reaches outputs {0, 1} and input 1 reaches {1, 2, 3}.
-  auto model = make(2, 2, 1, {transpose(1, 3, 2, 1, 1)});
+  auto model = image_model(2, 2, 1, {transpose(1, 3, 2, 1, 1)});
   for (float& v : model->arena().param(0)) v = 1.0f;
   const Tensor& y = model->forward(counting(Shape{1, 2, 2, 1}), {});
   ASSERT_EQ(y.shape(), (Shape{1, 4, 4, 1}));
@@ -124,14 +106,15 @@ TEST(Conv2DTranspose, OutputShapesFollowTheOnnxFormula) {
   for (const Case c : {Case{3, 3, 3, 2, 1, 0}, Case{3, 3, 3, 2, 1, 1}, Case{4, 4, 4, 2, 1, 0},
                        Case{7, 5, 5, 3, 2, 2}, Case{1, 1, 4, 1, 0, 0}, Case{5, 2, 1, 2, 0, 1},
                        Case{3, 4, 3, 1, 1, 0}}) {
-    auto model = make(c.h, c.w, 2, {transpose(3, c.kernel, c.stride, c.padding, c.output_padding)});
+    auto model =
+        image_model(c.h, c.w, 2, {transpose(3, c.kernel, c.stride, c.padding, c.output_padding)});
     auto side = [&](int in) {
       return std::size_t((in - 1) * c.stride - 2 * c.padding + c.kernel + c.output_padding);
     };
     EXPECT_EQ(model->output_shape(), (Shape{side(c.h), side(c.w), 3}))
         << c.h << "x" << c.w << " k" << c.kernel << " s" << c.stride << " p" << c.padding << " op"
         << c.output_padding;
-    EXPECT_EQ(model->forward(input(2, model->input_shape(), 3), {}).shape(),
+    EXPECT_EQ(model->forward(random_input(2, model->input_shape(), 3), {}).shape(),
               model->output_shape().with_batch(2));
   }
 }
@@ -140,17 +123,17 @@ TEST(Conv2DTranspose, IsTheAdjointOfConv2DWithTheSameWeights) {
   // <conv(a), b> == <a, conv_transpose(b)> with zero biases: the transposed convolution's
   // definition, checked through conv2d's im2col against this layer's col2im.
   const int k = 3, s = 2, p = 1;
-  auto conv =
-      make(6, 6, 2, {{.type = "conv2d", .filters = 3, .kernel = k, .stride = s, .padding = p}});
+  auto conv = image_model(
+      6, 6, 2, {{.type = "conv2d", .filters = 3, .kernel = k, .stride = s, .padding = p}});
   const Shape small = conv->output_shape();  // 3x3x3
-  auto deconv = make(int(small[0]), int(small[1]), 3, {transpose(2, k, s, p, 1)}, 2);
+  auto deconv = image_model(int(small[0]), int(small[1]), 3, {transpose(2, k, s, p, 1)}, 2);
   ASSERT_EQ(deconv->output_shape(), conv->input_shape()) << deconv->output_shape().to_string();
   std::copy(conv->arena().param(0).begin(), conv->arena().param(0).end(),
             deconv->arena().param(0).begin());
   for (auto* m : {conv.get(), deconv.get()}) {
     for (float& v : m->arena().param(1)) v = 0.0f;
   }
-  const Tensor a = input(2, conv->input_shape(), 4), b = input(2, small, 5);
+  const Tensor a = random_input(2, conv->input_shape(), 4), b = random_input(2, small, 5);
   const Tensor& conv_a = conv->forward(a, {});
   const Tensor& deconv_b = deconv->forward(b, {});
   double lhs = 0.0, rhs = 0.0;
@@ -173,9 +156,9 @@ class Conv2DTransposeGradient : public ::testing::TestWithParam<TransposeCase> {
 
 TEST_P(Conv2DTransposeGradient, Check) {
   const auto c = GetParam();
-  auto model = make(c.h, c.w, c.channels,
-                    {transpose(c.filters, c.kernel, c.stride, c.padding, c.output_padding)});
-  expect_gradients_match(*model, input(2, model->input_shape(), 6));
+  auto model = image_model(c.h, c.w, c.channels,
+                           {transpose(c.filters, c.kernel, c.stride, c.padding, c.output_padding)});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 6));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -188,8 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{4, 3, 2, 2, 3, 1, 1, 0}));  // padding at stride 1
 
 TEST(Conv2DTranspose, ParameterGradientsAccumulateAndInputGradientIsOverwritten) {
-  auto model = make(2, 3, 2, {transpose(2, 3, 2, 1, 1)});
-  const Tensor x = input(2, model->input_shape(), 7);
+  auto model = image_model(2, 3, 2, {transpose(2, 3, 2, 1, 1)});
+  const Tensor x = random_input(2, model->input_shape(), 7);
   Tensor dy(model->output_shape().with_batch(2));
   fill_uniform(dy, 8);
   model->arena().zero_grads();
@@ -205,7 +188,7 @@ TEST(Conv2DTranspose, ParameterGradientsAccumulateAndInputGradientIsOverwritten)
 }
 
 TEST(Conv2DTranspose, FlopsCountTheGemm) {
-  auto model = make(4, 4, 8, {transpose(3, 4, 2, 1)});
+  auto model = image_model(4, 4, 8, {transpose(3, 4, 2, 1)});
   // 2 * (H*W) * C_in * (K*K*F)
   EXPECT_DOUBLE_EQ(model->layer(0).forward_flops_per_sample(), 2.0 * 16 * 8 * 16 * 3);
 }
@@ -233,7 +216,7 @@ TEST(Conv2DTranspose, BadOptionsAreRefusedNamingTheLayer) {
 }
 
 TEST(Upsample, ForwardRepeatsEachPixel) {
-  auto model = make(2, 2, 2, {{.type = "upsample", .scale = 2}});
+  auto model = image_model(2, 2, 2, {{.type = "upsample", .scale = 2}});
   ASSERT_EQ(model->output_shape(), (Shape{4, 4, 2}));
   const Tensor& y = model->forward(counting(Shape{1, 2, 2, 2}), {});
   // Channel 0 of the input is 1 3 / 5 7, channel 1 is 2 4 / 6 8.
@@ -245,16 +228,16 @@ TEST(Upsample, ForwardRepeatsEachPixel) {
 }
 
 TEST(Upsample, ScaleOneIsTheIdentity) {
-  auto model = make(2, 3, 2, {{.type = "upsample", .scale = 1}});
-  const Tensor x = input(2, model->input_shape(), 9);
+  auto model = image_model(2, 3, 2, {{.type = "upsample", .scale = 1}});
+  const Tensor x = random_input(2, model->input_shape(), 9);
   const Tensor& y = model->forward(x, {});
   ASSERT_EQ(y.shape(), x.shape());
   for (std::size_t i = 0; i < x.numel(); ++i) EXPECT_EQ(y[i], x[i]);
 }
 
 TEST(Upsample, BackwardSumsTheCopies) {
-  auto model = make(1, 2, 1, {{.type = "upsample", .scale = 3}});
-  const Tensor x = input(1, model->input_shape(), 10);
+  auto model = image_model(1, 2, 1, {{.type = "upsample", .scale = 3}});
+  const Tensor x = random_input(1, model->input_shape(), 10);
   model->forward(x, {});
   const Tensor dy = counting(Shape{1, 3, 6, 1});  // rows 1..6, 7..12, 13..18
   model->backward(x, dy, true);
@@ -263,8 +246,8 @@ TEST(Upsample, BackwardSumsTheCopies) {
 }
 
 TEST(Upsample, GradientCheck) {
-  auto model = make(2, 3, 2, {{.type = "upsample", .scale = 3}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 11));
+  auto model = image_model(2, 3, 2, {{.type = "upsample", .scale = 3}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 11));
 }
 
 TEST(Upsample, BadScaleIsRefused) {
@@ -277,7 +260,7 @@ TEST(Upsample, BadScaleIsRefused) {
 }
 
 TEST(AvgPool2D, ForwardAveragesEachWindowPerChannel) {
-  auto model = make(2, 2, 2, {{.type = "avgpool2d", .kernel = 2}});
+  auto model = image_model(2, 2, 2, {{.type = "avgpool2d", .kernel = 2}});
   Tensor x(Shape{1, 2, 2, 2});
   const float values[] = {1, -5, 7, -1, 3, -2, 2, -8};
   for (int i = 0; i < 8; ++i) x[i] = values[i];
@@ -288,8 +271,8 @@ TEST(AvgPool2D, ForwardAveragesEachWindowPerChannel) {
 }
 
 TEST(AvgPool2D, OddSizeDropsTheEdgeAsMaxPoolDoes) {
-  auto avg = make(5, 5, 1, {{.type = "avgpool2d", .kernel = 2}});
-  auto max = make(5, 5, 1, {{.type = "maxpool2d", .kernel = 2}});
+  auto avg = image_model(5, 5, 1, {{.type = "avgpool2d", .kernel = 2}});
+  auto max = image_model(5, 5, 1, {{.type = "maxpool2d", .kernel = 2}});
   EXPECT_EQ(avg->output_shape(), max->output_shape());
   EXPECT_EQ(avg->output_shape(), (Shape{2, 2, 1}));
   const Tensor x = counting(Shape{1, 5, 5, 1});
@@ -308,14 +291,14 @@ TEST(AvgPool2D, OddSizeDropsTheEdgeAsMaxPoolDoes) {
 }
 
 TEST(AvgPool2D, GradientCheckOddSize) {
-  auto model = make(5, 5, 3, {{.type = "avgpool2d", .kernel = 2}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 12));
+  auto model = image_model(5, 5, 3, {{.type = "avgpool2d", .kernel = 2}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 12));
 }
 
 TEST(AvgPool2D, GradientCheckOverlappingWindows) {
-  auto model = make(5, 4, 2, {{.type = "avgpool2d", .kernel = 3, .stride = 1}});
+  auto model = image_model(5, 4, 2, {{.type = "avgpool2d", .kernel = 3, .stride = 1}});
   EXPECT_EQ(model->output_shape(), (Shape{3, 2, 2}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 13));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 13));
 }
 
 TEST(AvgPool2D, BadOptionsAreRefused) {
@@ -327,7 +310,7 @@ TEST(AvgPool2D, BadOptionsAreRefused) {
 }
 
 TEST(GlobalAvgPool, ForwardAveragesEachChannel) {
-  auto model = make(2, 3, 2, {{.type = "global_avgpool"}});
+  auto model = image_model(2, 3, 2, {{.type = "global_avgpool"}});
   ASSERT_EQ(model->output_shape(), (Shape{2}));
   const Tensor& y = model->forward(counting(Shape{2, 2, 3, 2}), {});
   ASSERT_EQ(y.shape(), (Shape{2, 2}));
@@ -338,8 +321,8 @@ TEST(GlobalAvgPool, ForwardAveragesEachChannel) {
 }
 
 TEST(GlobalAvgPool, GradientCheck) {
-  auto model = make(3, 2, 3, {{.type = "global_avgpool"}, {.type = "dense", .units = 2}});
-  expect_gradients_match(*model, input(2, model->input_shape(), 14));
+  auto model = image_model(3, 2, 3, {{.type = "global_avgpool"}, {.type = "dense", .units = 2}});
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 14));
 }
 
 TEST(GlobalAvgPool, NonImageInputIsRefused) {
@@ -349,18 +332,18 @@ TEST(GlobalAvgPool, NonImageInputIsRefused) {
 
 TEST(SpatialLayers, ReferenceGeneratorAndDiscriminatorGradientCheck) {
   // A small DCGAN-like stack through every new layer.
-  auto model = make(2, 2, 3,
-                    {transpose(4, 4, 2, 1),
-                     {.type = "leaky_relu", .alpha = 0.2f},
-                     {.type = "upsample", .scale = 2},
-                     {.type = "conv2d", .filters = 3, .kernel = 3, .padding = 1},
-                     {.type = "avgpool2d", .kernel = 2},
-                     {.type = "global_avgpool"},
-                     {.type = "dense", .units = 1}},
-                    3);
+  auto model = image_model(2, 2, 3,
+                           {transpose(4, 4, 2, 1),
+                            {.type = "leaky_relu", .alpha = 0.2f},
+                            {.type = "upsample", .scale = 2},
+                            {.type = "conv2d", .filters = 3, .kernel = 3, .padding = 1},
+                            {.type = "avgpool2d", .kernel = 2},
+                            {.type = "global_avgpool"},
+                            {.type = "dense", .units = 1}},
+                           3);
   EXPECT_EQ(model->layer_output_shape(0), (Shape{4, 4, 4}));
   EXPECT_EQ(model->output_shape(), (Shape{1}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 15, true),
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 15, true),
                          {.step = 1e-3, .tolerance = 1e-2});
 }
 

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
+#include "testing/layer_models.h"
 
 namespace dtrain::nn {
 namespace {
@@ -14,47 +15,17 @@ namespace {
 using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_uniform;
-
-// A sequence model: input [steps, features, 1] reshaped to [steps, features], then `layers`.
-std::unique_ptr<Sequential> make_seq(int steps, int features, std::vector<LayerConfig> layers,
-                                     std::uint64_t seed = 1) {
-  layers.insert(layers.begin(), {.type = "reshape", .name = "seq", .shape = {steps, features}});
-  auto model = build_model({"test", steps, features, 1, std::move(layers)});
-  model->init_params(seed);
-  return model;
-}
-
-// Non-zero, distinct biases so a bias that is ignored or misplaced in a gate shows up.
-void set_distinct_biases(Sequential& model) {
-  for (const auto& slot : model.arena().slots()) {
-    if (slot.name.ends_with(".bias")) {
-      auto b = model.arena().param(&slot - model.arena().slots().data());
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.05f * static_cast<float>(i + 1) - 0.3f;
-    }
-  }
-}
-
-Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed) {
-  Tensor x(sample.with_batch(batch));
-  fill_uniform(x, seed);
-  return x;
-}
-
-std::span<float> param(Sequential& model, const std::string& name) {
-  const auto& slots = model.arena().slots();
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i].name == name) return model.arena().param(i);
-  }
-  ADD_FAILURE() << "no parameter " << name;
-  return {};
-}
+using testing::param_named;
+using testing::random_input;
+using testing::sequence_model;
+using testing::set_distinct_biases;
 
 double sigmoid(double a) {
   return 1.0 / (1.0 + std::exp(-a));
 }
 
 TEST(SimpleRNN, ParametersAndOutputShape) {
-  auto model = make_seq(5, 3, {{.type = "rnn", .name = "r", .units = 4}});
+  auto model = sequence_model(5, 3, {{.type = "rnn", .name = "r", .units = 4}});
   EXPECT_EQ(model->output_shape(), (Shape{4}));
   const auto& slots = model->arena().slots();
   ASSERT_EQ(slots.size(), 3u);
@@ -69,10 +40,10 @@ TEST(SimpleRNN, ParametersAndOutputShape) {
 
 TEST(SimpleRNN, ForwardMatchesHandComputedValues) {
   // T=2, F=1, H=1: h0 = tanh(wx x0 + b), h1 = tanh(wx x1 + wh h0 + b).
-  auto model = make_seq(2, 1, {{.type = "rnn", .name = "r", .units = 1}});
-  param(*model, "r.weight")[0] = 0.5f;
-  param(*model, "r.recurrent_weight")[0] = -1.5f;
-  param(*model, "r.bias")[0] = 0.1f;
+  auto model = sequence_model(2, 1, {{.type = "rnn", .name = "r", .units = 1}});
+  param_named(*model, "r.weight")[0] = 0.5f;
+  param_named(*model, "r.recurrent_weight")[0] = -1.5f;
+  param_named(*model, "r.bias")[0] = 0.1f;
   Tensor x(Shape{2, 2, 1, 1});
   x[0] = 1.0f, x[1] = 2.0f;   // sample 0
   x[2] = -0.4f, x[3] = 0.3f;  // sample 1
@@ -85,19 +56,20 @@ TEST(SimpleRNN, ForwardMatchesHandComputedValues) {
 }
 
 TEST(SimpleRNN, GradientCheckThroughTime) {
-  auto model = make_seq(5, 3, {{.type = "rnn", .units = 4}}, 2);
+  auto model = sequence_model(5, 3, {{.type = "rnn", .units = 4}}, 2);
   set_distinct_biases(*model);
-  expect_gradients_match(*model, input(3, model->input_shape(), 31));
+  expect_gradients_match(*model, random_input(3, model->input_shape(), 31));
 }
 
 TEST(SimpleRNN, GradientCheckSingleStepAndDenseHead) {
-  auto model = make_seq(1, 4, {{.type = "rnn", .units = 3}, {.type = "dense", .units = 2}}, 3);
+  auto model =
+      sequence_model(1, 4, {{.type = "rnn", .units = 3}, {.type = "dense", .units = 2}}, 3);
   set_distinct_biases(*model);
-  expect_gradients_match(*model, input(2, model->input_shape(), 32));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 32));
 }
 
 TEST(LSTM, ParametersAndForgetBiasOfOne) {
-  auto model = make_seq(4, 3, {{.type = "lstm", .name = "l", .units = 2}});
+  auto model = sequence_model(4, 3, {{.type = "lstm", .name = "l", .units = 2}});
   EXPECT_EQ(model->output_shape(), (Shape{2}));
   const auto& slots = model->arena().slots();
   ASSERT_EQ(slots.size(), 3u);
@@ -105,7 +77,7 @@ TEST(LSTM, ParametersAndForgetBiasOfOne) {
   EXPECT_EQ(slots[1].shape, (Shape{8, 2}));
   EXPECT_EQ(slots[2].shape, (Shape{8}));
   // Gate order i, f, g, o: only the forget block starts at 1.
-  const auto b = param(*model, "l.bias");
+  const auto b = param_named(*model, "l.bias");
   const float expected[] = {0, 0, 1, 1, 0, 0, 0, 0};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(b[i], expected[i]) << i;
 }
@@ -113,13 +85,13 @@ TEST(LSTM, ParametersAndForgetBiasOfOne) {
 TEST(LSTM, OneStepMatchesHandComputedValues) {
   // T=1, F=1, H=1, x=0.5: a_i = 0.5, a_g = 0.125, a_o = 1.25 (a_f meets c_{-1} = 0), so
   // i = 0.622459, g = 0.124353, o = 0.777300, c = i*g = 0.077405, h = o*tanh(c) = 0.060047.
-  auto model = make_seq(1, 1, {{.type = "lstm", .name = "l", .units = 1}});
+  auto model = sequence_model(1, 1, {{.type = "lstm", .name = "l", .units = 1}});
   const float wx[4] = {0.5f, -0.25f, 0.75f, 1.5f};  // i, f, g, o
   const float b[4] = {0.25f, 1.0f, -0.25f, 0.5f};
   for (int k = 0; k < 4; ++k) {
-    param(*model, "l.weight")[k] = wx[k];
-    param(*model, "l.recurrent_weight")[k] = 9.0f;  // h_{-1} = 0: must not matter
-    param(*model, "l.bias")[k] = b[k];
+    param_named(*model, "l.weight")[k] = wx[k];
+    param_named(*model, "l.recurrent_weight")[k] = 9.0f;  // h_{-1} = 0: must not matter
+    param_named(*model, "l.bias")[k] = b[k];
   }
   Tensor x(Shape{1, 1, 1, 1});
   x[0] = 0.5f;
@@ -130,14 +102,14 @@ TEST(LSTM, OneStepMatchesHandComputedValues) {
 
 TEST(LSTM, TwoStepsMatchTheCellEquations) {
   // F=1, H=1, T=2: the recurrence and the cell state carried from step 0 to step 1.
-  auto model = make_seq(2, 1, {{.type = "lstm", .name = "l", .units = 1}});
+  auto model = sequence_model(2, 1, {{.type = "lstm", .name = "l", .units = 1}});
   const float wx[4] = {0.5f, -0.3f, 0.8f, 1.2f};  // i, f, g, o
   const float wh[4] = {-0.7f, 0.4f, 0.6f, -0.2f};
   const float b[4] = {0.1f, 1.0f, -0.2f, 0.3f};
   for (int k = 0; k < 4; ++k) {
-    param(*model, "l.weight")[k] = wx[k];
-    param(*model, "l.recurrent_weight")[k] = wh[k];
-    param(*model, "l.bias")[k] = b[k];
+    param_named(*model, "l.weight")[k] = wx[k];
+    param_named(*model, "l.recurrent_weight")[k] = wh[k];
+    param_named(*model, "l.bias")[k] = b[k];
   }
   Tensor x(Shape{1, 2, 1, 1});
   x[0] = 0.9f, x[1] = -0.6f;
@@ -154,23 +126,24 @@ TEST(LSTM, TwoStepsMatchTheCellEquations) {
 }
 
 TEST(LSTM, GradientCheckThroughTime) {
-  auto model = make_seq(5, 3, {{.type = "lstm", .units = 4}}, 4);
+  auto model = sequence_model(5, 3, {{.type = "lstm", .units = 4}}, 4);
   set_distinct_biases(*model);
-  expect_gradients_match(*model, input(3, model->input_shape(), 41));
+  expect_gradients_match(*model, random_input(3, model->input_shape(), 41));
 }
 
 TEST(LSTM, GradientCheckWithDefaultInitAndDenseHead) {
-  auto model = make_seq(4, 2, {{.type = "lstm", .units = 3}, {.type = "dense", .units = 2}}, 5);
-  expect_gradients_match(*model, input(2, model->input_shape(), 42));
+  auto model =
+      sequence_model(4, 2, {{.type = "lstm", .units = 3}, {.type = "dense", .units = 2}}, 5);
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 42));
 }
 
 class RecurrentLayer : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RecurrentLayer, SamplesInABatchAreIndependent) {
   // Each sample of a batch gives what it gives alone: catches batch/time layout mix-ups.
-  auto model = make_seq(4, 3, {{.type = GetParam(), .units = 5}}, 6);
+  auto model = sequence_model(4, 3, {{.type = GetParam(), .units = 5}}, 6);
   set_distinct_biases(*model);
-  const Tensor x = input(3, model->input_shape(), 43);
+  const Tensor x = random_input(3, model->input_shape(), 43);
   const Tensor batched = model->forward(x, {});
   for (std::size_t s = 0; s < 3; ++s) {
     Tensor one(model->input_shape().with_batch(1));
@@ -181,8 +154,8 @@ TEST_P(RecurrentLayer, SamplesInABatchAreIndependent) {
 }
 
 TEST_P(RecurrentLayer, ParameterGradientsAccumulate) {
-  auto model = make_seq(3, 2, {{.type = GetParam(), .units = 3}}, 7);
-  const Tensor x = input(2, model->input_shape(), 44);
+  auto model = sequence_model(3, 2, {{.type = GetParam(), .units = 3}}, 7);
+  const Tensor x = random_input(2, model->input_shape(), 44);
   Tensor dy(Shape{2, 3});
   fill_uniform(dy, 45);
   model->arena().zero_grads();
@@ -202,7 +175,7 @@ TEST_P(RecurrentLayer, ParameterGradientsAccumulate) {
 
 TEST_P(RecurrentLayer, EmptyBatch) {
   // Uneven evaluation shards can leave a rank without samples.
-  auto model = make_seq(3, 2, {{.type = GetParam(), .units = 3}}, 8);
+  auto model = sequence_model(3, 2, {{.type = GetParam(), .units = 3}}, 8);
   const Tensor x(model->input_shape().with_batch(0));
   EXPECT_EQ(model->forward(x, {}).shape(), (Shape{0, 3}));
   model->arena().zero_grads();
@@ -222,12 +195,12 @@ TEST_P(RecurrentLayer, ShapeErrorsNameTheLayer) {
     EXPECT_NE(msg.find("reshape"), std::string::npos) << msg;
   }
   try {
-    make_seq(4, 4, {{.type = type, .name = "no_units"}});
+    sequence_model(4, 4, {{.type = type, .name = "no_units"}});
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("'no_units'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(make_seq(4, 4, {{.type = type, .units = 2, .init = "zeros"}}), ModelError);
+  EXPECT_THROW(sequence_model(4, 4, {{.type = type, .units = 2, .init = "zeros"}}), ModelError);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, RecurrentLayer, ::testing::Values("rnn", "lstm"));

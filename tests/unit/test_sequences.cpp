@@ -10,6 +10,7 @@
 #include "export/onnx_export.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
+#include "testing/layer_models.h"
 
 namespace dtrain::nn {
 namespace {
@@ -17,30 +18,9 @@ namespace {
 using tensor::Tensor;
 using testing::expect_gradients_match;
 using testing::fill_uniform;
-
-std::unique_ptr<Sequential> make_seq(int steps, int features, std::vector<LayerConfig> layers,
-                                     std::uint64_t seed = 1) {
-  layers.insert(layers.begin(), {.type = "reshape", .name = "seq", .shape = {steps, features}});
-  auto model = build_model({"test", steps, features, 1, std::move(layers)});
-  model->init_params(seed);
-  return model;
-}
-
-// Non-zero, distinct values in every bias (recurrent_bias included).
-void set_distinct_biases(Sequential& model) {
-  for (const auto& slot : model.arena().slots()) {
-    if (slot.name.ends_with("bias")) {
-      auto b = model.arena().param(&slot - model.arena().slots().data());
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.05f * static_cast<float>(i + 1) - 0.3f;
-    }
-  }
-}
-
-Tensor input(std::size_t batch, const Shape& sample, std::uint64_t seed) {
-  Tensor x(sample.with_batch(batch));
-  fill_uniform(x, seed);
-  return x;
-}
+using testing::random_input;
+using testing::sequence_model;
+using testing::set_distinct_biases;
 
 class ReturnSequences : public ::testing::TestWithParam<std::string> {};
 
@@ -48,15 +28,15 @@ TEST_P(ReturnSequences, EveryStepOutIsTheLastStateOfTheShorterRun) {
   // Step t of the sequence output is what the layer without return_sequences gives on the
   // first t+1 steps (same parameters: the arena layout does not depend on T).
   const int steps = 4, features = 3, units = 5;
-  auto all = make_seq(steps, features,
-                      {{.type = GetParam(), .units = units, .return_sequences = true}}, 6);
+  auto all = sequence_model(steps, features,
+                            {{.type = GetParam(), .units = units, .return_sequences = true}}, 6);
   set_distinct_biases(*all);
   EXPECT_EQ(all->output_shape(), (Shape{std::size_t(steps), std::size_t(units)}));
-  const Tensor x = input(3, all->input_shape(), 43);
+  const Tensor x = random_input(3, all->input_shape(), 43);
   const Tensor y = all->forward(x, {});
   ASSERT_EQ(y.shape(), (Shape{3, std::size_t(steps), std::size_t(units)}));
   for (int t = 1; t <= steps; ++t) {
-    auto last = make_seq(t, features, {{.type = GetParam(), .units = units}}, 6);
+    auto last = sequence_model(t, features, {{.type = GetParam(), .units = units}}, 6);
     std::copy(all->arena().params().begin(), all->arena().params().end(),
               last->arena().params().begin());
     Tensor prefix(last->input_shape().with_batch(3));
@@ -71,25 +51,27 @@ TEST_P(ReturnSequences, EveryStepOutIsTheLastStateOfTheShorterRun) {
 }
 
 TEST_P(ReturnSequences, GradientCheckThroughTime) {
-  auto model = make_seq(5, 3, {{.type = GetParam(), .units = 4, .return_sequences = true}}, 2);
+  auto model =
+      sequence_model(5, 3, {{.type = GetParam(), .units = 4, .return_sequences = true}}, 2);
   set_distinct_biases(*model);
-  expect_gradients_match(*model, input(3, model->input_shape(), 31));
+  expect_gradients_match(*model, random_input(3, model->input_shape(), 31));
 }
 
 TEST_P(ReturnSequences, GradientCheckUnderAPerStepDenseHead) {
   // The character model's shape: sequence out, logits at every step.
-  auto model = make_seq(4, 2,
-                        {{.type = GetParam(), .units = 3, .return_sequences = true},
-                         {.type = GetParam(), .units = 3, .return_sequences = true},
-                         {.type = "dense", .units = 5, .per_step = true}},
-                        3);
+  auto model = sequence_model(4, 2,
+                              {{.type = GetParam(), .units = 3, .return_sequences = true},
+                               {.type = GetParam(), .units = 3, .return_sequences = true},
+                               {.type = "dense", .units = 5, .per_step = true}},
+                              3);
   EXPECT_EQ(model->output_shape(), (Shape{4, 5}));
-  expect_gradients_match(*model, input(2, model->input_shape(), 32));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 32));
 }
 
 TEST_P(ReturnSequences, ParameterGradientsAccumulateAndInputGradientIsOverwritten) {
-  auto model = make_seq(3, 2, {{.type = GetParam(), .units = 3, .return_sequences = true}}, 7);
-  const Tensor x = input(2, model->input_shape(), 44);
+  auto model =
+      sequence_model(3, 2, {{.type = GetParam(), .units = 3, .return_sequences = true}}, 7);
+  const Tensor x = random_input(2, model->input_shape(), 44);
   Tensor dy(Shape{2, 3, 3});
   fill_uniform(dy, 45);
   model->arena().zero_grads();
@@ -107,7 +89,8 @@ TEST_P(ReturnSequences, ParameterGradientsAccumulateAndInputGradientIsOverwritte
 }
 
 TEST_P(ReturnSequences, EmptyBatch) {
-  auto model = make_seq(3, 2, {{.type = GetParam(), .units = 3, .return_sequences = true}}, 8);
+  auto model =
+      sequence_model(3, 2, {{.type = GetParam(), .units = 3, .return_sequences = true}}, 8);
   const Tensor x(model->input_shape().with_batch(0));
   EXPECT_EQ(model->forward(x, {}).shape(), (Shape{0, 3, 3}));
   model->arena().zero_grads();
@@ -119,7 +102,8 @@ INSTANTIATE_TEST_SUITE_P(AllCells, ReturnSequences, ::testing::Values("rnn", "ls
 
 TEST(PerStepDense, EachStepIsTheFlatDenseOfItsRow) {
   const int steps = 3, features = 4, units = 2;
-  auto seq = make_seq(steps, features, {{.type = "dense", .units = units, .per_step = true}}, 9);
+  auto seq =
+      sequence_model(steps, features, {{.type = "dense", .units = units, .per_step = true}}, 9);
   set_distinct_biases(*seq);
   EXPECT_EQ(seq->output_shape(), (Shape{3, 2}));
   EXPECT_EQ(seq->arena().slots()[0].shape, (Shape{2, 4}));  // one W for all steps
@@ -127,7 +111,7 @@ TEST(PerStepDense, EachStepIsTheFlatDenseOfItsRow) {
       {"flat", 1, features, 1, {{.type = "flatten"}, {.type = "dense", .units = units}}});
   std::copy(seq->arena().params().begin(), seq->arena().params().end(),
             flat->arena().params().begin());
-  const Tensor x = input(2, seq->input_shape(), 50);
+  const Tensor x = random_input(2, seq->input_shape(), 50);
   const Tensor y = seq->forward(x, {});
   ASSERT_EQ(y.shape(), (Shape{2, 3, 2}));
   for (std::size_t row = 0; row < 2 * steps; ++row) {
@@ -139,7 +123,7 @@ TEST(PerStepDense, EachStepIsTheFlatDenseOfItsRow) {
 }
 
 TEST(PerStepDense, ForwardByHand) {
-  auto model = make_seq(2, 2, {{.type = "dense", .name = "d", .units = 1, .per_step = true}});
+  auto model = sequence_model(2, 2, {{.type = "dense", .name = "d", .units = 1, .per_step = true}});
   auto w = model->arena().param(0);
   w[0] = 2.0f, w[1] = -1.0f;
   model->arena().param(1)[0] = 0.5f;
@@ -153,9 +137,9 @@ TEST(PerStepDense, ForwardByHand) {
 
 TEST(PerStepDense, GradientCheck) {
   auto model =
-      make_seq(3, 4, {{.type = "dense", .units = 3, .per_step = true}, {.type = "tanh"}}, 10);
+      sequence_model(3, 4, {{.type = "dense", .units = 3, .per_step = true}, {.type = "tanh"}}, 10);
   set_distinct_biases(*model);
-  expect_gradients_match(*model, input(2, model->input_shape(), 51));
+  expect_gradients_match(*model, random_input(2, model->input_shape(), 51));
 }
 
 TEST(PerStepDense, ShapeErrorsNameTheLayerAndTheOption) {
@@ -173,7 +157,7 @@ TEST(PerStepDense, ShapeErrorsNameTheLayerAndTheOption) {
     EXPECT_NE(msg.find("per_step"), std::string::npos) << msg;
   }
   try {  // a sequence into a flat dense: the message points at per_step
-    make_seq(3, 4, {{.type = "dense", .name = "d", .units = 2}});
+    sequence_model(3, 4, {{.type = "dense", .name = "d", .units = 2}});
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("per_step"), std::string::npos) << e.what();
