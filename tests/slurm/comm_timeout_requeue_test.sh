@@ -42,8 +42,13 @@ rank_after() {
   echo "$pid"
 }
 rank1="$(rank_after 1 none)"
-stopped_at="$(cat "$work/job/checkpoints/latest")"
 kill -STOP "$rank1"
+# The checkpoint the stopped run ends with, read after the stop: training runs ~50 steps/s, so
+# a `latest` read before it could be overtaken by one more checkpoint of the same run, which
+# rank_after 0 below would then take for the rerun's (both faults in one run, one requeue; seen
+# in CI). Once rank 1 is stopped no step completes, so after a second no checkpoint follows.
+sleep 1
+stopped_at="$(cat "$work/job/checkpoints/latest")"
 echo "rank 1 of job $job (pid $rank1) stopped after $((SECONDS - start)) s, at checkpoint $stopped_at"
 rank0="$(rank_after 0 "$stopped_at")"
 kill -KILL "$rank0"
