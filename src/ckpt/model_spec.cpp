@@ -64,6 +64,7 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
   if (spec.has_discriminator()) config.discriminator.push_back(from_proto(spec.discriminator()));
   config.defaults.lr = spec.defaults().lr();
   config.defaults.adam_beta1 = spec.defaults().adam_beta1();
+  config.defaults.batch_size = spec.defaults().batch_size();
   config.image_range = spec.image_range() == proto::ModelSpec::MINUS_ONE_TO_ONE
                            ? nn::ImageRange::kMinusOneToOne
                            : nn::ImageRange::kZeroToOne;
@@ -106,9 +107,11 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
   if (!config.discriminator.empty()) {
     *spec.mutable_discriminator() = to_proto(config.discriminator[0]);
   }
-  if (config.defaults.lr != 0.0f || config.defaults.adam_beta1 != 0.0f) {
+  if (config.defaults.lr != 0.0f || config.defaults.adam_beta1 != 0.0f ||
+      config.defaults.batch_size != 0) {
     spec.mutable_defaults()->set_lr(config.defaults.lr);
     spec.mutable_defaults()->set_adam_beta1(config.defaults.adam_beta1);
+    spec.mutable_defaults()->set_batch_size(config.defaults.batch_size);
   }
   if (config.image_range == nn::ImageRange::kMinusOneToOne) {
     spec.set_image_range(proto::ModelSpec::MINUS_ONE_TO_ONE);

@@ -83,7 +83,8 @@ po::options_description train_options(CliOptions& o, std::string& lr_scaling, st
       "directory of train/t10k IDX files (gzip'd or not), NumPy .npy/.npz, CSV, HDF5 .h5, or "
       "'synthetic'")("epochs", po::value(&t.epochs)->default_value(5), "epochs to train (>= 1)")(
       "batch-size", po::value(&t.global_batch)->default_value(128),
-      "GLOBAL batch size, split over ranks (>= number of ranks)")(
+      "GLOBAL batch size, split over ranks (>= number of ranks); a model file's "
+      "defaults { batch_size } when not given (charlstm: 32)")(
       "optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")(
       "lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
       "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a model "
@@ -436,6 +437,7 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
     }
     o.resume = vm.count("resume") > 0;
     o.lr_given = !vm["lr"].defaulted();
+    o.batch_size_given = !vm["batch-size"].defaulted();
     validate_train(o, lr_scaling, progress);
   } catch (const po::error& e) {
     throw ConfigError(describe(e) + " (see dtrain --help)");

@@ -30,7 +30,9 @@ struct CliOptions {
   Command command = Command::kTrain;
   train::TrainConfig train;
   bool lr_given = false;  // --lr set by the user (else the model's defaults.lr, if any)
-  std::string data;       // a directory of IDX files, or "synthetic"
+  // --batch-size set by the user (else the model's defaults.batch_size, if any)
+  bool batch_size_given = false;
+  std::string data;  // a directory of IDX files, or "synthetic"
   std::size_t val_size = 5000;
   data::DataOptions data_format;  // --num-classes, --label-column, HDF5 options (path unused)
   int threads = 1;
@@ -70,11 +72,11 @@ struct CliOptions {
   std::uint64_t sample_seed = 0;
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
-  bool bench_tune = false;       // --tune: measure and write the size->algorithm table
-  std::string bench_output;      // --output FILE for --tune
-  bool bench_fit = false;        // --fit: alpha-beta-gamma per algorithm
-  std::string bench_fit_json;    // --fit-json FILE (implies --fit)
-  std::string help_text;  // filled for Command::kHelp
+  bool bench_tune = false;     // --tune: measure and write the size->algorithm table
+  std::string bench_output;    // --output FILE for --tune
+  bool bench_fit = false;      // --fit: alpha-beta-gamma per algorithm
+  std::string bench_fit_json;  // --fit-json FILE (implies --fit)
+  std::string help_text;       // filled for Command::kHelp
 };
 
 // Throws ConfigError (exit 2) naming the option and the valid values or range. Checks that

@@ -136,7 +136,8 @@ void check_data_fits(const train::Task& task, const data::DataSplits& data,
   }
 }
 
-int run_train(const CliOptions& o) {
+int run_train(const CliOptions& given) {
+  CliOptions o = given;  // the model's own recipe may fill in the batch size below
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
@@ -158,12 +159,16 @@ int run_train(const CliOptions& o) {
   data::DataSplits data;
   std::optional<ckpt::CheckpointDirectory> checkpoints;
   agree_on_setup(comm, [&] {
+    model_config = load_model_config(o.train.model_name);
+    if (!o.batch_size_given && model_config.defaults.batch_size > 0) {
+      o.train.global_batch = model_config.defaults.batch_size;
+    }
     if (o.train.global_batch < comm.size()) {
       throw ConfigError("--batch-size: got " + std::to_string(o.train.global_batch) +
+                        (o.batch_size_given ? "" : " (the model's defaults.batch_size)") +
                         ", expected at least the number of ranks (" + std::to_string(comm.size()) +
                         "): it is the GLOBAL batch");
     }
-    model_config = load_model_config(o.train.model_name);
     // A language model's data depend on it (the sequence length) and it on its data (the
     // vocabulary), so its data load first.
     const bool language_model = model_config.task_kind() == nn::kTaskLanguageModel;

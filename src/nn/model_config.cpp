@@ -99,6 +99,10 @@ std::vector<Network> build_networks(const ModelConfig& config) {
     fail("defaults.adam_beta1 " + std::to_string(config.defaults.adam_beta1) +
          " must be in [0, 1) (or unset)");
   }
+  if (config.defaults.batch_size < 0) {
+    fail("defaults.batch_size " + std::to_string(config.defaults.batch_size) +
+         " must be >= 1 (or unset)");
+  }
   std::vector<Network> networks;
   if (task == kTaskClassify || task == kTaskReconstruct || task == kTaskLanguageModel) {
     if (!config.generator.empty() || !config.discriminator.empty()) {

@@ -44,6 +44,7 @@ inline constexpr const char* kTaskLanguageModel = "language_model";
 struct TrainingDefaults {
   float lr = 0.0f;          // unless --lr is given
   float adam_beta1 = 0.0f;  // Adam only
+  int batch_size = 0;       // the global batch, unless --batch-size is given
 };
 
 // The range of a GAN's images (ModelSpec.image_range); data are read in [0, 1].

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli/model_registry.h"
 #include "data/npy.h"
 #include "testing/npy_files.h"
 #include "testing/run_command.h"
@@ -63,7 +64,8 @@ TEST_P(ExportTest, OnnxRuntimeMatchesDtrainsForwardPass) {
   EXPECT_NO_THROW(onnx::checker::check_model(dir + "/m.onnx"));
 
   const bool gan = model.starts_with("gan");
-  const std::uint64_t noise = model == "gan" ? 100 : 64;  // the DCGAN's, the dense GAN's
+  const std::uint64_t noise =
+      gan ? static_cast<std::uint64_t>(cli::load_model_config(model).noise_dim) : 0;
   const std::string x = write_input(
       dir + "/x.npy", 7,
       gan ? std::vector<std::uint64_t>{1, 1, noise} : std::vector<std::uint64_t>{28, 28, 1}, gan);

@@ -208,8 +208,9 @@ TEST(GanSamples, AClassifierCheckpointJudgesThem) {
   EXPECT_EQ(not_classifier.exit_code, 2) << not_classifier.output;
 }
 
-// A model file's own recipe reaches the run (the banner prints the lr in use) unless --lr
-// is given; a bad one is refused before training with exit 3 naming the field.
+// A model file's own recipe reaches the run (the banner prints the lr and global batch in
+// use) unless --lr / --batch-size is given; a bad one is refused before training with exit 3
+// naming the field.
 TEST(ModelDefaults, TheFilesLearningRateUnlessTheCommandLineSetsOne) {
   const auto dir = make_temp_dir("defaults");
   auto write_spec = [&](const std::string& name, const std::string& defaults) {
@@ -219,14 +220,21 @@ TEST(ModelDefaults, TheFilesLearningRateUnlessTheCommandLineSetsOne) {
                         << "layers { type: \"dense\" units: 10 }\n";
     return path;
   };
-  const auto good = write_spec("good.pbtxt", "defaults { lr: 0.0125 adam_beta1: 0.5 }");
+  const auto good =
+      write_spec("good.pbtxt", "defaults { lr: 0.0125 adam_beta1: 0.5 batch_size: 24 }");
   const std::string common = "--data synthetic --epochs 1 --max-steps 2 --progress never --model ";
   const auto own = run_dtrain(2, common + good);
   ASSERT_EQ(own.exit_code, 0) << own.output;
   EXPECT_NE(own.output.find("adam lr 0.0125"), std::string::npos) << own.output;
-  const auto given = run_dtrain(2, common + good + " --lr 0.03");
+  EXPECT_NE(own.output.find("global batch 24 (12-12 per rank)"), std::string::npos) << own.output;
+  const auto given = run_dtrain(2, common + good + " --lr 0.03 --batch-size 16");
   ASSERT_EQ(given.exit_code, 0) << given.output;
   EXPECT_NE(given.output.find("adam lr 0.03"), std::string::npos) << given.output;
+  EXPECT_NE(given.output.find("global batch 16 (8-8 per rank)"), std::string::npos) << given.output;
+  // The file's batch is the GLOBAL batch too: one example cannot be split over two ranks.
+  const auto tiny = run_dtrain(2, common + write_spec("tiny.pbtxt", "defaults { batch_size: 1 }"));
+  EXPECT_EQ(tiny.exit_code, 2) << tiny.output;
+  EXPECT_NE(tiny.output.find("defaults.batch_size"), std::string::npos) << tiny.output;
   const auto bad = run_dtrain(2, common + write_spec("bad.pbtxt", "defaults { lr: -1 }"));
   EXPECT_EQ(bad.exit_code, 3) << bad.output;
   EXPECT_NE(bad.output.find("defaults.lr"), std::string::npos) << bad.output;

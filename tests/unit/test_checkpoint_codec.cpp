@@ -105,7 +105,7 @@ TEST(CheckpointCodec, GanCheckpointHoldsBothNetworksWithTheirOptimizers) {
 
 TEST(CheckpointCodec, RoundTripKeepsEverything) {
   auto s = sample_state();
-  s.model.defaults = {.lr = 0.003f, .adam_beta1 = 0.5f};
+  s.model.defaults = {.lr = 0.003f, .adam_beta1 = 0.5f, .batch_size = 24};
   const auto d = decode_checkpoint(encode_checkpoint(s), "x");
   EXPECT_EQ(d.params, s.params);
   ASSERT_EQ(d.slots.size(), s.slots.size());
@@ -129,6 +129,7 @@ TEST(CheckpointCodec, RoundTripKeepsEverything) {
   EXPECT_EQ(d.model.layers.size(), s.model.layers.size());
   EXPECT_EQ(d.model.defaults.lr, 0.003f);
   EXPECT_EQ(d.model.defaults.adam_beta1, 0.5f);
+  EXPECT_EQ(d.model.defaults.batch_size, 24);
   EXPECT_EQ(d.epoch_sums, s.epoch_sums);
   EXPECT_EQ(d.metrics, s.metrics);
   EXPECT_EQ(params_sha256(d), params_sha256(s));

@@ -311,6 +311,8 @@ TEST(ModelRegistry, ModelDefaultsGiveTheRecipeUnlessTheCommandLineOverrides) {
   const auto gan = load_model_config("gan");
   EXPECT_FLOAT_EQ(gan.defaults.lr, 2e-4f);
   EXPECT_FLOAT_EQ(gan.defaults.adam_beta1, 0.5f);
+  EXPECT_EQ(gan.defaults.batch_size, 0);
+  EXPECT_EQ(load_model_config("charlstm").defaults.batch_size, 32);
   train::TrainConfig config;
   config.model_spec = gan;
   config.apply_model_defaults(/*lr_given=*/false);
@@ -349,7 +351,8 @@ TEST(ModelRegistry, BadModelDefaultsNameTheField) {
            {"defaults { lr: -0.01 }", "defaults.lr"},
            {"defaults { lr: nan }", "defaults.lr"},
            {"defaults { adam_beta1: 1.0 }", "defaults.adam_beta1"},
-           {"defaults { adam_beta1: -0.5 }", "defaults.adam_beta1"}}) {
+           {"defaults { adam_beta1: -0.5 }", "defaults.adam_beta1"},
+           {"defaults { batch_size: -2 }", "defaults.batch_size"}}) {
     try {
       nn::build_networks(parse_model_spec(net + bad, "d.pbtxt"));
       ADD_FAILURE() << "expected ModelError for " << bad;
