@@ -9,6 +9,7 @@
 #include "comm/allreduce_bench.h"
 #include "comm/collectives/algorithm_table.h"
 #include "data/data_source.h"
+#include "train/step_bench.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
@@ -18,6 +19,7 @@ enum class Command {
   kEval,
   kInspect,
   kBenchAllreduce,
+  kBenchStep,
   kExport,
   kPredict,
   kPlot,
@@ -70,10 +72,12 @@ struct CliOptions {
   std::uint64_t sample_seed = 0;
   comm::AllreduceBenchOptions bench;
   bool bench_json = false;
-  bool bench_tune = false;       // --tune: measure and write the size->algorithm table
-  std::string bench_output;      // --output FILE for --tune
-  bool bench_fit = false;        // --fit: alpha-beta-gamma per algorithm
-  std::string bench_fit_json;    // --fit-json FILE (implies --fit)
+  bool bench_tune = false;     // --tune: measure and write the size->algorithm table
+  std::string bench_output;    // --output FILE for --tune
+  bool bench_fit = false;      // --fit: alpha-beta-gamma per algorithm
+  std::string bench_fit_json;  // --fit-json FILE (implies --fit)
+  // bench step: --model goes to train.model_name, --threads to threads, --json to json.
+  train::StepBenchOptions bench_step;
   std::string help_text;  // filled for Command::kHelp
 };
 
@@ -83,5 +87,7 @@ CliOptions parse_command_line(int argc, const char* const* argv);
 // export, predict, plot and sample: args without the command word. Fills o (command included).
 void parse_model_io_command(const std::string& command, const std::vector<std::string>& args,
                             CliOptions& o);
+// bench step: args after `bench step` (cli/bench_step_options.cpp).
+void parse_bench_step_command(const std::vector<std::string>& args, CliOptions& o);
 
 }  // namespace dtrain::cli
