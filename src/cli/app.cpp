@@ -6,8 +6,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "core/errors.h"
 #include "comm/mpi/mpi_runtime.h"
+#include "core/errors.h"
 
 namespace dtrain::cli {
 
@@ -45,6 +45,7 @@ int run_app(int argc, char** argv) {
     if (options.command == Command::kExport) return run_export(options);
     if (options.command == Command::kPlot) return run_plot(options);
     if (options.command == Command::kSample) return run_sample(options);
+    if (options.command == Command::kBenchStep) return run_bench_step(options);
     const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
     comm::MpiRuntime mpi(
         &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);

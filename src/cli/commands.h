@@ -27,6 +27,7 @@ void check_data_fits(const train::Task& task, const data::DataSplits& data,
                      const std::string& model_name, const std::string& data_path);
 int run_train(const CliOptions& options);
 int run_bench_allreduce(const CliOptions& options);
+int run_bench_step(const CliOptions& options);  // needs no MPI
 int run_eval(const CliOptions& options);
 int run_inspect(const CliOptions& options);  // needs no MPI
 int run_export(const CliOptions& options);   // needs no MPI

@@ -26,6 +26,9 @@ constexpr const char* kUsage =
     "algbw, busbw;\n"
     "                                         --tune writes a size->algorithm table, --fit a "
     "cost model\n"
+    "       dtrain bench step [--model M]     time per layer of one training step, FLOPs, and "
+    "the\n"
+    "                                         fraction of the sgemm roofline (one process)\n"
     "       dtrain export --checkpoint PATH --output model.onnx   the network as ONNX\n"
     "       dtrain predict --checkpoint PATH --input x.npy --output y.npy\n"
     "       dtrain plot METRICS.jsonl [--output curves.png]   training curves\n"
@@ -351,6 +354,10 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
   po::variables_map vm;
   try {
     if (!args.empty() && args[0] == "bench") {
+      if (args.size() >= 2 && args[1] == "step") {
+        parse_bench_step_command({args.begin() + 2, args.end()}, o);
+        return o;
+      }
       if (args.size() < 2 || args[1] != "allreduce") {
         if (args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
           std::string algos;
@@ -358,7 +365,9 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
           o.help_text = help_for(bench_options(o, algos), "dtrain bench allreduce");
           return o;
         }
-        throw ConfigError("bench: expected 'dtrain bench allreduce [options]'");
+        throw ConfigError(
+            "bench: expected 'dtrain bench allreduce [options]' or 'dtrain bench step "
+            "[options]'");
       }
       o.command = Command::kBenchAllreduce;
       args.erase(args.begin(), args.begin() + 2);
@@ -417,8 +426,8 @@ CliOptions parse_command_line(int argc, const char* const* argv) {
     }
     if (!args.empty() && !args[0].starts_with("-")) {
       throw ConfigError("unknown command '" + args[0] +
-                        "' (expected train, eval, inspect, export, predict, plot, sample or bench "
-                        "allreduce)");
+                        "' (expected train, eval, inspect, export, predict, plot, sample, bench "
+                        "allreduce or bench step)");
     }
     // `--resume PATH` as two words: Boost only binds an implicit value written --resume=PATH.
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {

@@ -9,6 +9,7 @@
 #include "comm/allreduce_bench.h"
 #include "comm/collectives/algorithm_table.h"
 #include "data/data_source.h"
+#include "train/step_bench.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
@@ -18,6 +19,7 @@ enum class Command {
   kEval,
   kInspect,
   kBenchAllreduce,
+  kBenchStep,
   kExport,
   kPredict,
   kPlot,
@@ -76,7 +78,9 @@ struct CliOptions {
   std::string bench_output;    // --output FILE for --tune
   bool bench_fit = false;      // --fit: alpha-beta-gamma per algorithm
   std::string bench_fit_json;  // --fit-json FILE (implies --fit)
-  std::string help_text;       // filled for Command::kHelp
+  // bench step: --model goes to train.model_name, --threads to threads, --json to json.
+  train::StepBenchOptions bench_step;
+  std::string help_text;  // filled for Command::kHelp
 };
 
 // Throws ConfigError (exit 2) naming the option and the valid values or range. Checks that
@@ -85,5 +89,7 @@ CliOptions parse_command_line(int argc, const char* const* argv);
 // export, predict, plot and sample: args without the command word. Fills o (command included).
 void parse_model_io_command(const std::string& command, const std::vector<std::string>& args,
                             CliOptions& o);
+// bench step: args after `bench step` (cli/bench_step_options.cpp).
+void parse_bench_step_command(const std::vector<std::string>& args, CliOptions& o);
 
 }  // namespace dtrain::cli

@@ -45,7 +45,6 @@ class BatchNorm final : public Layer {
   void init_params(Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-  double forward_flops_per_sample() const override { return 2.0 * double(per_sample_); }
   bool sync() const { return sync_; }
   float epsilon() const { return epsilon_; }
 

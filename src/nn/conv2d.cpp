@@ -77,6 +77,32 @@ void Conv2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   }
 }
 
+// forward() and backward() below: the im2col GEMM, the weight gradient and the input
+// gradient over batch * patches rows; the first two run in the small-K kernels when
+// uses_small_k(), the input gradient always through sgemm.
+std::vector<MatrixProduct> Conv2D::matrix_products(std::size_t batch, bool input_grad) const {
+  const auto& g = geometry_;
+  const int rows = static_cast<int>(batch) * g.patches();
+  const bool blas = !uses_small_k();
+  std::vector<MatrixProduct> products{
+      {Pass::kForward,
+       "forward",
+       {Trans::kNo, Trans::kYes, rows, filters_, g.patch_size(), false},
+       1,
+       blas},
+      {Pass::kBackward,
+       "weight grad",
+       {Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, true},
+       1,
+       blas}};
+  if (input_grad) {
+    products.push_back({Pass::kBackward,
+                        "input grad",
+                        {Trans::kNo, Trans::kNo, rows, g.patch_size(), filters_, false}});
+  }
+  return products;
+}
+
 void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const auto& g = geometry_;
   const int batch = static_cast<int>(x.shape()[0]);

@@ -20,9 +20,7 @@ class Conv2D final : public Layer {
   void init_params(Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-  double forward_flops_per_sample() const override {
-    return 2.0 * geometry_.patches() * geometry_.patch_size() * filters_;
-  }
+  std::vector<MatrixProduct> matrix_products(std::size_t batch, bool input_grad) const override;
 
  private:
   // First layers over few channels have a tiny GEMM depth; see tensor/small_k.h.

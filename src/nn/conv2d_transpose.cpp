@@ -110,6 +110,23 @@ void Conv2DTranspose::forward(const Tensor& x, Tensor& y, const ForwardContext&)
   }
 }
 
+// forward(): one GEMM onto the columns; backward(): the weight gradient and the input
+// gradient against im2col(dy), all over batch * H * W rows (the input's pixels).
+std::vector<MatrixProduct> Conv2DTranspose::matrix_products(std::size_t batch,
+                                                            bool input_grad) const {
+  const int rows = static_cast<int>(batch) * geometry_.patches();
+  const int cols = geometry_.patch_size();
+  std::vector<MatrixProduct> products{
+      {Pass::kForward, "forward", {Trans::kNo, Trans::kNo, rows, cols, in_channels_, false}},
+      {Pass::kBackward, "weight grad", {Trans::kYes, Trans::kNo, in_channels_, cols, rows, true}}};
+  if (input_grad) {
+    products.push_back({Pass::kBackward,
+                        "input grad",
+                        {Trans::kNo, Trans::kYes, rows, in_channels_, cols, false}});
+  }
+  return products;
+}
+
 void Conv2DTranspose::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const auto& g = geometry_;
   const int batch = static_cast<int>(x.shape()[0]);

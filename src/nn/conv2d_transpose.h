@@ -30,9 +30,7 @@ class Conv2DTranspose final : public Layer {
   void init_params(Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-  double forward_flops_per_sample() const override {
-    return 2.0 * geometry_.patches() * geometry_.patch_size() * in_channels_;
-  }
+  std::vector<MatrixProduct> matrix_products(std::size_t batch, bool input_grad) const override;
 
  private:
   int filters_, output_padding_;

@@ -60,6 +60,19 @@ void Dense::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
        bias_ ? 1.0f : 0.0f, y.data(), units_);
 }
 
+// The three GEMMs of forward() and backward() below, over batch * steps_ rows.
+std::vector<MatrixProduct> Dense::matrix_products(std::size_t batch, bool input_grad) const {
+  const int rows = static_cast<int>(batch) * steps_;
+  std::vector<MatrixProduct> products{
+      {Pass::kForward, "forward", {Trans::kNo, Trans::kYes, rows, units_, inputs_, bias_}},
+      {Pass::kBackward, "weight grad", {Trans::kYes, Trans::kNo, units_, inputs_, rows, true}}};
+  if (input_grad) {
+    products.push_back(
+        {Pass::kBackward, "input grad", {Trans::kNo, Trans::kNo, rows, inputs_, units_, false}});
+  }
+  return products;
+}
+
 void Dense::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const int batch = static_cast<int>(x.shape()[0]) * steps_;
   float* dw = arena_->grad(weight_slot_).data();

@@ -19,9 +19,7 @@ class Dense final : public Layer {
   void init_params(Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-  double forward_flops_per_sample() const override {
-    return 2.0 * double(steps_) * inputs_ * units_;
-  }
+  std::vector<MatrixProduct> matrix_products(std::size_t batch, bool input_grad) const override;
 
  private:
   int units_;

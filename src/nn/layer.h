@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/rng.h"
 #include "nn/param_arena.h"
+#include "tensor/blas.h"
 #include "tensor/tensor.h"
 
 namespace dtrain::nn {
@@ -34,6 +36,21 @@ struct ForwardContext {
   BatchStatsReducer* batch_stats = nullptr;
 };
 
+enum class Pass { kForward, kBackward };
+
+// One matrix product a layer runs in a forward or backward pass: its FLOPs (2*M*N*K) and,
+// for `dtrain bench step`, the shape whose sgemm rate is the layer's roofline. `calls`
+// counts identical products in one pass (a recurrence's per-step GEMMs). `via_blas` false:
+// a direct kernel computes the same product instead of sgemm (tensor/small_k.h).
+struct MatrixProduct {
+  Pass pass = Pass::kForward;
+  std::string role;  // "forward", "weight grad", "input grad", "recurrence", ...
+  tensor::GemmShape shape;
+  int calls = 1;
+  bool via_blas = true;
+  double flops() const { return calls * shape.flops(); }
+};
+
 class Layer {
  public:
   explicit Layer(std::string name) : name_(std::move(name)) {}
@@ -56,8 +73,17 @@ class Layer {
   // dx may be null when no input gradient is needed (the first layer).
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
 
-  // Multiply-adds of one forward pass per sample (for FLOP figures in benchmarks).
-  virtual double forward_flops_per_sample() const { return 0.0; }
+  // The matrix products of one forward pass and one backward pass over `batch` samples,
+  // exactly as forward() and backward() run them (input_grad: backward was asked for dx).
+  // Elementwise work (bias, activations, pooling, normalization) is not listed: layers
+  // without matrix products return none. Written next to the code that runs the GEMMs,
+  // and tests compare it with the calls a tensor::GemmRecorder sees.
+  virtual std::vector<MatrixProduct> matrix_products(std::size_t /*batch*/,
+                                                     bool /*input_grad*/) const {
+    return {};
+  }
+  // FLOPs of one forward pass per sample: its matrix products at batch 1.
+  double forward_flops_per_sample() const;
 
  protected:
   ModelError shape_error(const std::string& what) const;

@@ -94,8 +94,39 @@ void Recurrent::init_bias(std::span<float> bias) {
   std::fill(bias.begin(), bias.end(), 0.0f);
 }
 
-double Recurrent::forward_flops_per_sample() const {
-  return 2.0 * steps_ * gates_ * units_ * (features_ + units_);
+// The GEMMs of forward(), forward_separate(), backward() and backward_separate() below:
+// the input projection over all T*B rows, T-1 recurrence GEMMs (h_{-1} = 0 needs none), T-1
+// GEMMs carrying dh back a step, then dW_x, dW_h (T > 1) and dx over all steps at once.
+std::vector<MatrixProduct> Recurrent::matrix_products(std::size_t batch_size,
+                                                      bool input_grad) const {
+  const int batch = static_cast<int>(batch_size);
+  const int rows = gates_ * units_;
+  const int n = steps_ * batch;
+  const bool separate = form_ == RecurrentForm::kSeparate;
+  std::vector<MatrixProduct> products{
+      {Pass::kForward, "input projection", {Trans::kNo, Trans::kYes, n, rows, features_, true}}};
+  if (steps_ > 1) {
+    products.push_back({Pass::kForward,
+                        "recurrence",
+                        {Trans::kNo, Trans::kYes, batch, rows, units_, true},
+                        steps_ - 1});
+    products.push_back({Pass::kBackward,
+                        "recurrence grad",
+                        {Trans::kNo, Trans::kNo, batch, units_, rows, separate},
+                        steps_ - 1});
+  }
+  products.push_back(
+      {Pass::kBackward, "weight grad", {Trans::kYes, Trans::kNo, rows, features_, n, true}});
+  if (steps_ > 1) {
+    products.push_back({Pass::kBackward,
+                        "recurrent weight grad",
+                        {Trans::kYes, Trans::kNo, rows, units_, n - batch, true}});
+  }
+  if (input_grad) {
+    products.push_back(
+        {Pass::kBackward, "input grad", {Trans::kNo, Trans::kNo, n, features_, rows, false}});
+  }
+  return products;
 }
 
 const float* Recurrent::pre_at(int t, int batch) const {

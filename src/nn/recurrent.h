@@ -39,7 +39,7 @@ class Recurrent : public Layer {
   void init_params(Rng& rng) override;
   void forward(const Tensor& x, Tensor& y, const ForwardContext& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-  double forward_flops_per_sample() const override;
+  std::vector<MatrixProduct> matrix_products(std::size_t batch, bool input_grad) const override;
 
  protected:
   Recurrent(std::string name, int units, int gates, InitScheme init, bool return_sequences,

@@ -1,9 +1,20 @@
 #include "nn/sequential.h"
 
+#include <chrono>
 #include <sstream>
 #include <stdexcept>
 
 namespace dtrain::nn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point begin) {
+  return std::chrono::duration<double>(Clock::now() - begin).count();
+}
+
+}  // namespace
 
 Sequential::Sequential(std::string name, Shape input_shape)
     : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
@@ -66,7 +77,11 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     TimelineSpan span(timeline_, Timeline::kMain, "forward " + name_ + "." + layers_[i]->name(),
                       "forward");
+    const auto begin = pass_observer_ ? Clock::now() : Clock::time_point();
     layers_[i]->forward(*in, outputs_[i], ctx);
+    if (pass_observer_) {
+      pass_observer_({i, Pass::kForward, x.shape()[0], false, seconds_since(begin)});
+    }
     in = &outputs_[i];
   }
   return outputs_.back();
@@ -82,7 +97,11 @@ void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_
     {
       TimelineSpan span(timeline_, Timeline::kMain, "backward " + name_ + "." + layers_[i]->name(),
                         "backward");
+      const auto begin = pass_observer_ ? Clock::now() : Clock::time_point();
       layers_[i]->backward(in, outputs_[i], *dy, dx);
+      if (pass_observer_) {
+        pass_observer_({i, Pass::kBackward, x.shape()[0], dx != nullptr, seconds_since(begin)});
+      }
     }
     if (grads_final && *grads_final) (*grads_final)(i);
     if (i > 0) dy = &grads_[i - 1];

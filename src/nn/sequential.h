@@ -17,6 +17,17 @@ namespace dtrain::nn {
 // communication start while backward goes on with the layers below.
 using ParamGradsFinal = std::function<void(std::size_t layer)>;
 
+// One layer's forward or backward pass as it happened: what `dtrain bench step` times and
+// counts FLOPs of (Layer::matrix_products(batch, input_grad)).
+struct LayerPassRecord {
+  std::size_t layer = 0;
+  Pass pass = Pass::kForward;
+  std::size_t batch = 0;
+  bool input_grad = false;  // backward computed the gradient w.r.t. the layer's input
+  double seconds = 0.0;
+};
+using LayerPassObserver = std::function<void(const LayerPassRecord&)>;
+
 // Floats [begin, end) of the arena that hold one layer's parameters (padding after its last
 // slot included, so consecutive layers' ranges touch). Empty for layers without parameters.
 struct LayerParamRange {
@@ -61,6 +72,8 @@ class Sequential {
   const LayerParamRange& layer_params(std::size_t i) const { return layer_params_.at(i); }
   // Forward and backward of every layer become spans on this timeline (null: none).
   void set_timeline(Timeline* timeline) { timeline_ = timeline; }
+  // Hears of every layer's pass with its duration (empty: none, and nothing is timed).
+  void set_pass_observer(LayerPassObserver observer) { pass_observer_ = std::move(observer); }
   const Shape& layer_output_shape(std::size_t i) const { return layer_output_shapes_[i]; }
   double forward_flops_per_sample() const;
   // One line per layer: name, type, output shape, parameter count.
@@ -73,6 +86,7 @@ class Sequential {
   std::vector<Shape> layer_output_shapes_;
   std::vector<LayerParamRange> layer_params_;
   Timeline* timeline_ = nullptr;
+  LayerPassObserver pass_observer_;
   std::vector<std::unique_ptr<Layer>> layers_;
   ParamArena arena_;
   std::vector<Tensor> outputs_;  // outputs_[i]: output of layer i
