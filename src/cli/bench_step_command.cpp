@@ -46,21 +46,21 @@ void print_gemms(const train::StepBenchResult& r) {
   std::printf("\nsgemm on the step's GEMM shapes (this process, same threads; costliest first)\n");
   std::printf("%-24s %6s %11s %10s %8s  %s\n", "shape (op M x N x K)", "calls", "MFLOP/step",
               "sgemm_us", "GFLOP/s", "used by");
-  int sgemm_calls = 0;
+  int products = 0;
   for (const auto& g : r.gemms) {
-    if (g.via_blas) sgemm_calls += g.calls;
+    products += g.calls;
     std::string users;
     for (const auto& u : g.used_by) users += (users.empty() ? "" : ", ") + u;
-    if (!g.via_blas) users += " (direct kernel, not in the roofline)";
+    if (!g.via_blas) users += " (direct kernel)";
     std::printf("%-24s %6d %11.2f %10.1f %8.1f  %s\n", g.shape.to_string().c_str(), g.calls,
                 g.calls * g.shape.flops() * 1e-6, g.sgemm_us, g.sgemm_gflops, users.c_str());
   }
   std::printf(
-      "\nroofline: the step's %d sgemm calls take %.3f ms at sgemm's rate -> %.0f samples/s; "
+      "\nroofline: the step's %d matrix products take %.3f ms at sgemm's rate -> %.0f samples/s; "
       "fraction %.3f of the measured step\n",
-      sgemm_calls, r.roofline_ms, r.roofline_samples_per_s(), r.roofline_fraction());
+      products, r.roofline_ms, r.roofline_samples_per_s(), r.roofline_fraction());
   if (r.direct_at_sgemm_ms > 0) {
-    std::printf("direct kernels: sgemm on their shapes would take %.3f ms (not in the roofline)\n",
+    std::printf("direct kernels: %.3f ms of the roofline is sgemm on the shapes they compute\n",
                 r.direct_at_sgemm_ms);
   }
   if (r.gemm_census_matches) {

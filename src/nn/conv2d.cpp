@@ -39,12 +39,7 @@ Shape Conv2D::setup(const Shape& input, ParamArena& arena) {
   arena_ = &arena;
   weight_slot_ =
       arena.declare(name() + ".weight", Shape{std::size_t(filters_), std::size_t(g.patch_size())});
-  if (bias_) {
-    bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
-  } else {
-    zero_bias_.assign(std::size_t(filters_), 0.0f);
-    unused_bias_grad_.assign(std::size_t(filters_), 0.0f);
-  }
+  if (bias_) bias_slot_ = arena.declare(name() + ".bias", Shape{std::size_t(filters_)});
   return Shape{std::size_t(g.out_height()), std::size_t(g.out_width()), std::size_t(filters_)};
 }
 
@@ -63,7 +58,7 @@ void Conv2D::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
   y.resize(Shape{std::size_t(batch), std::size_t(g.out_height()), std::size_t(g.out_width()),
                  std::size_t(filters_)});
   const float* w = arena_->param(weight_slot_).data();
-  const float* __restrict b = bias_ ? arena_->param(bias_slot_).data() : zero_bias_.data();
+  const float* __restrict b = bias_ ? arena_->param(bias_slot_).data() : nullptr;
   if (uses_small_k()) {
     tensor::small_k_forward(rows, filters_, g.patch_size(), cols_.data(), w, b, y.data());
     return;
@@ -108,8 +103,7 @@ void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const int batch = static_cast<int>(x.shape()[0]);
   const int rows = batch * g.patches();
   float* dw = arena_->grad(weight_slot_).data();
-  if (!bias_) std::ranges::fill(unused_bias_grad_, 0.0f);
-  float* db = bias_ ? arena_->grad(bias_slot_).data() : unused_bias_grad_.data();
+  float* db = bias_ ? arena_->grad(bias_slot_).data() : nullptr;
   if (uses_small_k()) {
     tensor::small_k_backward(rows, filters_, g.patch_size(), dy.data(), cols_.data(), dw, db);
   } else {

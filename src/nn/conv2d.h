@@ -23,6 +23,7 @@ class Conv2D final : public Layer {
   std::vector<MatrixProduct> matrix_products(std::size_t batch, bool input_grad) const override;
 
  private:
+  friend class ConvMaxPool;  // runs this layer fused with the pool after it
   // First layers over few channels have a tiny GEMM depth; see tensor/small_k.h.
   bool uses_small_k() const { return geometry_.patch_size() <= tensor::kSmallK && filters_ <= 256; }
   int filters_;
@@ -33,8 +34,6 @@ class Conv2D final : public Layer {
   std::size_t weight_slot_ = 0, bias_slot_ = 0;
   Tensor cols_;  // im2col of the last forward input, reused by backward
   Tensor cols_grad_;
-  // Without a bias the small-K kernels still take one: zeros in, a discarded gradient out.
-  std::vector<float> zero_bias_, unused_bias_grad_;
 };
 
 }  // namespace dtrain::nn

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "nn/conv_maxpool.h"
+
 namespace dtrain::nn {
 
 namespace {
@@ -32,6 +34,14 @@ void Sequential::build() {
       ++i;
     }
   }
+  runs_.assign(layers_.size(), Runs::kAlone);
+  for (std::size_t i = 1; reorder_relu_maxpool_ && i < layers_.size(); ++i) {
+    auto* pool = dynamic_cast<MaxPool2D*>(layers_[i - 1].get());
+    if (pool && layers_[i]->type() == "relu") {
+      pool->fuse_relu(true);
+      runs_[i] = Runs::kReluInPool;
+    }
+  }
   Shape shape = input_shape_;
   std::vector<std::size_t> first_slot;  // per layer; one past the end closes the last layer
   for (auto& layer : layers_) {
@@ -56,6 +66,14 @@ void Sequential::build() {
         has_params ? LayerParamRange{offset_of(first_slot[i]), offset_of(first_slot[i + 1])}
                    : LayerParamRange{});
   }
+  // After setup: whether the conv runs in the small-K kernels depends on its input shape.
+  for (std::size_t i = 1; reorder_relu_maxpool_ && i < layers_.size(); ++i) {
+    const auto* conv = dynamic_cast<const Conv2D*>(layers_[i - 1].get());
+    const auto* pool = dynamic_cast<const MaxPool2D*>(layers_[i].get());
+    if (conv && pool && runs_[i - 1] == Runs::kAlone && ConvMaxPool::fusable(*conv, *pool)) {
+      runs_[i] = Runs::kPoolInConv;
+    }
+  }
   outputs_.resize(layers_.size());
   grads_.resize(layers_.size());
   built_ = true;
@@ -78,7 +96,14 @@ const Tensor& Sequential::forward(const Tensor& x, const ForwardContext& ctx) {
     TimelineSpan span(timeline_, Timeline::kMain, "forward " + name_ + "." + layers_[i]->name(),
                       "forward");
     const auto begin = pass_observer_ ? Clock::now() : Clock::time_point();
-    layers_[i]->forward(*in, outputs_[i], ctx);
+    if (i + 1 < layers_.size() && runs_[i + 1] == Runs::kPoolInConv) {
+      ConvMaxPool::forward(static_cast<Conv2D&>(*layers_[i]),
+                           static_cast<MaxPool2D&>(*layers_[i + 1]), *in, outputs_[i + 1]);
+    } else if (runs_[i] == Runs::kReluInPool) {
+      outputs_[i].view_of(*in, in->shape());  // the pool before it already applied it
+    } else if (runs_[i] == Runs::kAlone) {
+      layers_[i]->forward(*in, outputs_[i], ctx);
+    }
     if (pass_observer_) {
       pass_observer_({i, Pass::kForward, x.shape()[0], false, seconds_since(begin)});
     }
@@ -98,13 +123,20 @@ void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_
       TimelineSpan span(timeline_, Timeline::kMain, "backward " + name_ + "." + layers_[i]->name(),
                         "backward");
       const auto begin = pass_observer_ ? Clock::now() : Clock::time_point();
-      layers_[i]->backward(in, outputs_[i], *dy, dx);
+      // An absorbed layer passes dy on unchanged: the layer before it runs its backward.
+      if (i + 1 < n && runs_[i + 1] == Runs::kPoolInConv) {
+        ConvMaxPool::backward(static_cast<Conv2D&>(*layers_[i]),
+                              static_cast<MaxPool2D&>(*layers_[i + 1]), in, outputs_[i + 1], *dy,
+                              dx, grads_[i]);
+      } else if (runs_[i] == Runs::kAlone) {
+        layers_[i]->backward(in, outputs_[i], *dy, dx);
+      }
       if (pass_observer_) {
         pass_observer_({i, Pass::kBackward, x.shape()[0], dx != nullptr, seconds_since(begin)});
       }
     }
     if (grads_final && *grads_final) (*grads_final)(i);
-    if (i > 0) dy = &grads_[i - 1];
+    if (i > 0 && runs_[i] == Runs::kAlone) dy = &grads_[i - 1];
   }
 }
 

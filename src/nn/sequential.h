@@ -43,7 +43,12 @@ class Sequential {
   // relu followed by maxpool2d is executed as maxpool2d then relu: max and relu are both
   // monotone, so outputs and gradients are identical (ties included: both orders route
   // the gradient to the first maximum or zero it), and relu then touches 4x fewer values.
-  // On by default; tests turn it off to compare both orders.
+  // A relu right after a maxpool2d (reordered or written so) then runs inside the pool
+  // (MaxPool2D::fuse_relu): its output is a view of the pool's, its backward is the pool's.
+  // A small-K conv2d right before a maxpool2d with tiling windows runs with it as one pass
+  // (nn/conv_maxpool.h): the conv's layer_output stays empty. The layers keep their names
+  // and report their passes (an absorbed layer's take no time), and every result keeps its
+  // bits. On by default; tests turn it off to compare with the layers as written.
   void set_reorder_relu_maxpool(bool enabled) { reorder_relu_maxpool_ = enabled; }
   // Sets up every layer (shape inference, parameter declaration) and allocates the arena.
   void build();
@@ -67,7 +72,8 @@ class Sequential {
   const Shape& output_shape() const { return output_shape_; }
   std::size_t num_layers() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
-  // Output of layer i from the last forward(); valid until the next one.
+  // Output of layer i from the last forward(); valid until the next one. A pool that
+  // absorbed the following relu reports the relu's output (the same memory).
   const Tensor& layer_output(std::size_t i) const { return outputs_.at(i); }
   const LayerParamRange& layer_params(std::size_t i) const { return layer_params_.at(i); }
   // Forward and backward of every layer become spans on this timeline (null: none).
@@ -94,6 +100,10 @@ class Sequential {
   Tensor input_grad_;
   bool built_ = false;
   bool reorder_relu_maxpool_ = true;
+  // How layer i runs: on its own, or inside layer i - 1 (a relu in its pool: its output is
+  // a view of the pool's; a pool in its conv: the conv wrote its output).
+  enum class Runs : std::uint8_t { kAlone, kReluInPool, kPoolInConv };
+  std::vector<Runs> runs_;
 };
 
 }  // namespace dtrain::nn

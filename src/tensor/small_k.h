@@ -10,10 +10,11 @@ namespace dtrain::tensor {
 // Up to this K the kernels below beat OpenBLAS sgemm on the shapes convolutions produce.
 inline constexpr int kSmallK = 16;
 
-// C[M,N] = A[M,K] * B[N,K]^T + bias[N].
+// C[M,N] = A[M,K] * B[N,K]^T + bias[N] (bias null: none).
 void small_k_forward(int m, int n, int k, const float* a, const float* b, const float* bias,
                      float* c);
-// B_grad[N,K] += C_grad[M,N]^T * A[M,K] and bias_grad[N] += column sums of C_grad.
+// B_grad[N,K] += C_grad[M,N]^T * A[M,K] and bias_grad[N] += column sums of C_grad (bias_grad
+// null: not computed).
 void small_k_backward(int m, int n, int k, const float* c_grad, const float* a, float* b_grad,
                       float* bias_grad);
 

@@ -154,8 +154,8 @@ std::vector<std::string> notes_for(const StepBenchResult& r, bool several,
     if (!l.has_products) plain.push_back(display_name(l, several));
     if (!l.direct_roles.empty()) {
       notes.push_back(display_name(l, several) + ": " + join(l.direct_roles, " and ") +
-                      " run in a direct kernel (tensor/small_k.h), not sgemm: their FLOPs are "
-                      "counted, but they add nothing to the roofline");
+                      " run in a direct kernel (tensor/small_k.h), not sgemm: the roofline "
+                      "counts them at sgemm's rate on their shapes, as for any other product");
     }
   }
   if (!plain.empty()) {
@@ -291,13 +291,13 @@ StepBenchResult run_step_bench(nn::ModelConfig spec, const StepBenchOptions& opt
     const SgemmTiming t = time_sgemm(g.shape);
     g.sgemm_us = 1e6 * t.seconds_per_call;
     g.sgemm_gflops = t.gflops(g.shape);
-    (g.via_blas ? r.roofline_ms : r.direct_at_sgemm_ms) += g.calls * g.sgemm_us * 1e-3;
+    r.roofline_ms += g.calls * g.sgemm_us * 1e-3;
+    if (!g.via_blas) r.direct_at_sgemm_ms += g.calls * g.sgemm_us * 1e-3;
     r.gemms.push_back(g);
   }
   for (std::size_t l = 0; l < layers.size(); ++l) {
     for (const auto& p : census.products[l]) {
-      if (p.via_blas)
-        r.layers[l].sgemm_ms += p.calls * census.gemms[{p.shape, true}].sgemm_us * 1e-3;
+      r.layers[l].sgemm_ms += p.calls * census.gemms[{p.shape, p.via_blas}].sgemm_us * 1e-3;
     }
   }
   std::ranges::sort(r.gemms, [](const auto& a, const auto& b) {

@@ -9,12 +9,15 @@
 // says which batch it ran on, so a layer's FLOPs per step are its Layer::matrix_products
 // summed over the passes it really made (a GAN's discriminator runs three of each).
 //
-// Roofline: every distinct GEMM shape the step runs through sgemm is timed on its own, in
-// this process with the same BLAS threads; the roofline step time is the sum over the step's
-// sgemm calls of their measured sgemm time, i.e. the step if it did nothing but its GEMMs at
-// the rate sgemm reaches on those shapes. Everything else (im2col, activations, pooling, the
-// loss, the optimizer, products in direct kernels) adds nothing to it. The fraction roofline
-// time / measured step time is 1 for a step that is all GEMM at sgemm speed.
+// Roofline: every distinct matrix-product shape of the step is timed through sgemm on its
+// own, in this process with the same BLAS threads; the roofline step time is the sum over
+// the step's products of their measured sgemm time, i.e. the step if it did nothing but its
+// matrix products at the rate sgemm reaches on those shapes. Products a direct kernel runs
+// (tensor/small_k.h) count as sgemm would run them: the roofline is a property of the
+// model's FLOPs and this machine's sgemm, not of how dtrain chooses to compute them, so a
+// direct kernel that beats sgemm raises the fraction. Everything else (im2col, activations,
+// pooling, the loss, the optimizer) adds nothing to it. The fraction roofline time /
+// measured step time is 1 for a step that is all matrix products at sgemm speed.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,7 +42,7 @@ struct LayerStepFigures {
   int forward_passes = 0, backward_passes = 0;  // per step
   double forward_ms = 0.0, backward_ms = 0.0;
   double forward_flops = 0.0, backward_flops = 0.0;  // matrix products only
-  double sgemm_ms = 0.0;                             // its sgemm products at sgemm's rate
+  double sgemm_ms = 0.0;                             // its products at sgemm's rate
   bool has_products = false;                         // any matrix product at all
   std::vector<std::string> direct_roles;             // products not run through sgemm
   double ms() const { return forward_ms + backward_ms; }
@@ -68,8 +71,8 @@ struct StepBenchResult {
   // The rest of the step (the loss, the task's glue such as a GAN's noise): per step, the
   // step minus its layer passes, optimizer steps and zeroing; the median over the steps.
   double other_ms = 0.0;
-  double roofline_ms = 0.0;             // the step's sgemm calls at sgemm's rate
-  double direct_at_sgemm_ms = 0.0;      // the direct kernels' products, had sgemm run them
+  double roofline_ms = 0.0;             // the step's matrix products at sgemm's rate
+  double direct_at_sgemm_ms = 0.0;      // the direct kernels' part of roofline_ms
   std::size_t recorded_gemm_calls = 0;  // what a GemmRecorder saw in one step
   std::size_t declared_gemm_calls = 0;  // what the layers' matrix_products say
   bool gemm_census_matches = false;     // and the two agree shape by shape

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "nn/maxpool2d.h"
 #include "nn/model_config.h"
 #include "testing/gradient_check.h"
 #include "testing/layer_models.h"
@@ -194,41 +195,87 @@ TEST(ModelConfig, ModelsBeyondTheParameterLimitAreRefusedBeforeAllocating) {
 namespace dtrain::nn {
 namespace {
 
-TEST(Sequential, ReluMaxPoolReorderIsBitwiseIdentical) {
-  // Ties included: the input has whole windows of equal and of negative values.
-  ModelConfig config{"reorder",
-                     9,
-                     9,
-                     2,
-                     {{.type = "conv2d", .filters = 3, .kernel = 3},
-                      {.type = "relu"},
-                      {.type = "maxpool2d", .kernel = 2},
-                      {.type = "flatten"},
-                      {.type = "dense", .units = 4}}};
+// The fast path (relu moved after the pool, run inside it, and a small-K conv fused with a
+// pool that tiles its output) against the layers as written: tiling windows (one streaming
+// backward pass), overlapping and gapped ones (the scatter), a relu written after the pool;
+// 1 input channel (the conv in the small-K kernels, fused with a tiling pool) and 2 (sgemm);
+// filters below, at and past a whole register block; with and without the input gradient
+// (which makes a fused conv run its own backward). Ties included: the input has whole
+// windows of equal values, and negative windows.
+struct FastPathCase {
+  std::vector<LayerConfig> middle;
+  int channels = 2;
+  int filters = 3;
+  bool input_grad = true;
+};
+
+void expect_relu_pool_fast_path_bitwise(const FastPathCase& c) {
+  std::vector<LayerConfig> layers{{.type = "conv2d", .filters = c.filters, .kernel = 3}};
+  layers.insert(layers.end(), c.middle.begin(), c.middle.end());
+  layers.push_back({.type = "flatten"});
+  layers.push_back({.type = "dense", .units = 4});
+  ModelConfig config{"reorder", 9, 9, c.channels, layers};
   auto fast = build_model(config);
   auto plain = build_model(config, /*reorder_relu_maxpool=*/false);
   EXPECT_EQ(fast->layer(1).type(), "maxpool2d");
-  EXPECT_EQ(plain->layer(1).type(), "relu");
+  EXPECT_EQ(plain->layer(1).type(), c.middle[0].type);
+  const bool relu = c.middle.size() > 1;
+  EXPECT_EQ(relu, dynamic_cast<const MaxPool2D&>(fast->layer(1)).fused_relu());
+  EXPECT_FALSE(dynamic_cast<const MaxPool2D&>(plain->layer(c.middle[0].type == "relu" ? 2 : 1))
+                   .fused_relu());
   fast->init_params(21);
   plain->init_params(21);
   Tensor x(fast->input_shape().with_batch(3));
   testing::fill_uniform(x, 22);
-  for (std::size_t i = 0; i < 18; ++i) x[i] = 0.25f;  // equal values
+  for (std::size_t i = 0; i < 18; ++i) x[i] = 0.25f;   // equal values
+  for (std::size_t i = 81; i < 99; ++i) x[i] = -0.5f;  // and negative ones, second sample
   Tensor dy(Shape{3, 4});
   testing::fill_uniform(dy, 23);
-  for (auto* m : {fast.get(), plain.get()}) {
-    m->arena().zero_grads();
-    m->forward(x, {});
-    m->backward(x, dy, true);
+  for (int step = 0; step < 2; ++step) {  // the second step reuses every buffer
+    for (auto* m : {fast.get(), plain.get()}) {
+      m->arena().zero_grads();
+      m->forward(x, {.training = true});
+      m->backward(x, dy, c.input_grad);
+    }
+    const auto ga = fast->arena().grads(), gb = plain->arena().grads();
+    EXPECT_EQ(0, std::memcmp(ga.data(), gb.data(), ga.size() * sizeof(float)));
+    if (c.input_grad) {
+      EXPECT_EQ(0, std::memcmp(fast->input_grad().data(), plain->input_grad().data(),
+                               x.numel() * sizeof(float)));
+    }
+    const Tensor& a = fast->forward(x, {});
+    const Tensor& b = plain->forward(x, {});
+    ASSERT_EQ(a.numel(), b.numel());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.numel() * sizeof(float)));
   }
-  const Tensor& a = fast->forward(x, {});
-  const Tensor& b = plain->forward(x, {});
-  ASSERT_EQ(a.numel(), b.numel());
-  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.numel() * sizeof(float)));
-  const auto ga = fast->arena().grads(), gb = plain->arena().grads();
-  EXPECT_EQ(0, std::memcmp(ga.data(), gb.data(), ga.size() * sizeof(float)));
-  EXPECT_EQ(0, std::memcmp(fast->input_grad().data(), plain->input_grad().data(),
-                           x.numel() * sizeof(float)));
+  // A fused conv never stores its full-size output.
+  const int pool_kernel = c.middle[c.middle[0].type == "relu" ? 1 : 0].kernel;
+  const int pool_stride = c.middle[c.middle[0].type == "relu" ? 1 : 0].stride;
+  const bool fused_conv = c.channels == 1 && pool_stride == pool_kernel;
+  EXPECT_EQ(fused_conv, fast->layer_output(0).numel() == 0);
+  EXPECT_NE(0u, plain->layer_output(0).numel());
+}
+
+TEST(Sequential, ReluMaxPoolFastPathIsBitwiseIdentical) {
+  for (int kernel : {2, 3}) {
+    for (int stride : {1, 2, 3}) {
+      SCOPED_TRACE("kernel " + std::to_string(kernel) + " stride " + std::to_string(stride));
+      const LayerConfig pool{.type = "maxpool2d", .kernel = kernel, .stride = stride};
+      for (int channels : {1, 2}) {
+        for (int filters : {3, 32, 40}) {
+          for (bool input_grad : {false, true}) {
+            SCOPED_TRACE("channels " + std::to_string(channels) + " filters " +
+                         std::to_string(filters) + " input grad " + std::to_string(input_grad));
+            expect_relu_pool_fast_path_bitwise(
+                {{{.type = "relu"}, pool}, channels, filters, input_grad});
+            expect_relu_pool_fast_path_bitwise(
+                {{pool, {.type = "relu"}}, channels, filters, input_grad});
+            expect_relu_pool_fast_path_bitwise({{pool}, channels, filters, input_grad});
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

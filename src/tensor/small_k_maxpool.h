@@ -1,0 +1,41 @@
+#pragma once
+// A small-K product (tensor/small_k.h) whose rows are a convolution's output grid, fused
+// with the max pooling over tiling windows that follows it (a first conv layer, then
+// 2x2 max pooling, as in the cnn): the convolution's output is never stored.
+//
+// Forward computes each window's rows of C in registers, keeps the first maximum per
+// column and its position, and writes only the pooled values (ReLU applied when asked) and
+// those positions. Backward rebuilds each row's gradient from the pooled gradient and the
+// positions as it goes (the routed value at the maximum, zero elsewhere) and adds it into
+// the weight and bias gradients, so the full-size gradient of C is never stored either.
+// Unfused, the cnn's first layers write and read the 128x26x26x32 output and its gradient
+// (11 MB each) four times per step; fused, only the 4x smaller pooled tensors move.
+//
+// The bits are those of small_k_forward followed by MaxPool2D (and a ReLU), and of
+// MaxPool2D's backward followed by small_k_backward: the same per-row arithmetic
+// (tensor/small_k_rows.h), the same first-maximum rule, rows summed in the same order.
+#include <cstdint>
+
+namespace dtrain::tensor {
+
+// The rows of C as an image: batch samples of height x width rows, row-major, pooled by
+// window x window tiles (stride = window); rows past the last whole tile are dropped.
+struct SmallKPoolGrid {
+  int batch = 0, height = 0, width = 0, window = 2;
+  int out_height() const { return height / window; }
+  int out_width() const { return width / window; }
+  int rows() const { return batch * height * width; }
+};
+
+// pooled [batch, out_height, out_width, n]; argmax: per pooled element, the offset of its
+// maximum within its sample's [height, width, n] grid (MaxPool2D's record).
+void small_k_forward_maxpool(const SmallKPoolGrid& grid, int n, int k, const float* a,
+                             const float* b, const float* bias, bool relu, float* pooled,
+                             std::uint32_t* argmax);
+// b_grad [n, k] += and bias_grad [n] += (null: none) from pooled_grad, with pooled and
+// argmax from the forward pass; relu: only positive pooled values pass their gradient.
+void small_k_backward_maxpool(const SmallKPoolGrid& grid, int n, int k, const float* pooled_grad,
+                              const float* pooled, const std::uint32_t* argmax, bool relu,
+                              const float* a, float* b_grad, float* bias_grad);
+
+}  // namespace dtrain::tensor

@@ -1,0 +1,165 @@
+#pragma once
+// The per-row arithmetic of the small-K kernels (tensor/small_k.h), shared by the plain
+// kernels and the ones fused with max pooling (tensor/small_k_maxpool.h), so that a fused
+// and an unfused layer produce the same bits: every element of C is bias, then
+// + A[i][kk] * B[j][kk] for kk = 0..K-1 in order; every gradient element sums its rows in
+// increasing order. Internal to tensor/.
+//
+// Why vectors by hand: written as loops over float arrays, GCC vectorizes the column loop
+// but keeps the accumulators in memory (a load and a store per FMA, store-bound at one per
+// cycle). GCC's vector types make them values the register allocator holds: a pair of rows
+// of 32 columns in 8 AVX2 registers for the forward pass; K x kLanes weight-gradient
+// accumulators (K a template parameter) for the backward pass.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "tensor/small_k.h"
+
+namespace dtrain::tensor::small_k_detail {
+
+inline constexpr int kMaxN = 256;  // bt and accumulators on the stack: kSmallK * kMaxN floats
+#if defined(__AVX512F__)
+inline constexpr int kLanes = 16;
+#else
+inline constexpr int kLanes = 8;
+#endif
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+using IVec = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
+inline constexpr int kColBlock = 32;  // forward: columns of C kept in registers at a time
+inline constexpr int kColVecs = kColBlock / kLanes;
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, Vec v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// A broadcast: x - (+0) is x for every x (-0.0f included, which x + 0 would turn into +0),
+// so the compiler folds the subtraction away and keeps the vbroadcastss.
+inline Vec splat(float x) {
+  return x - Vec{};
+}
+
+inline void check_shape(int n, int k, const char* who) {
+  if (k > kSmallK || n > kMaxN) {
+    throw std::invalid_argument(std::string(who) + ": K or N too large");
+  }
+}
+
+// Calls fn(std::integral_constant<int, K>) for the runtime k in 1..kSmallK.
+template <typename Fn>
+void with_k(int k, Fn&& fn) {
+  [&]<int... Ks>(std::integer_sequence<int, Ks...>) {
+    ((k == Ks + 1 ? (fn(std::integral_constant<int, Ks + 1>{}), true) : false) || ...);
+  }
+  (std::make_integer_sequence<int, kSmallK>{});
+}
+
+// B [N][K] transposed to bt [K][N], so inner loops run over N contiguously in both operands.
+inline void transpose_b(int n, int k, const float* b, float* bt) {
+  for (int j = 0; j < n; ++j) {
+    for (int kk = 0; kk < k; ++kk) bt[kk * n + j] = b[j * k + kk];
+  }
+}
+
+// Rows i .. i + kRows - 1 of C, columns [j0, j0 + kColBlock), into acc: accumulators in
+// registers for the whole K loop, each bt vector feeding every row.
+template <int kRows>
+inline void rows_block(int i, int n, int k, int j0, const float* a, const float* bt,
+                       const float* bias, Vec (&acc)[kRows][kColVecs]) {
+  for (int q = 0; q < kColVecs; ++q) {
+    const Vec b0 = bias ? load(bias + j0 + q * kLanes) : Vec{};
+    for (int r = 0; r < kRows; ++r) acc[r][q] = b0;
+  }
+  for (int kk = 0; kk < k; ++kk) {
+    Vec bk[kColVecs];
+    for (int q = 0; q < kColVecs; ++q) bk[q] = load(bt + kk * n + j0 + q * kLanes);
+    for (int r = 0; r < kRows; ++r) {
+      const Vec av = splat(a[static_cast<std::size_t>(i + r) * k + kk]);
+      for (int q = 0; q < kColVecs; ++q) acc[r][q] += av * bk[q];
+    }
+  }
+}
+
+// The same block stored into c (row r at c + r * ldc).
+template <int kRows>
+inline void forward_rows(int i, int n, int k, int j0, const float* a, const float* bt,
+                         const float* bias, float* c, std::size_t ldc) {
+  Vec acc[kRows][kColVecs];
+  rows_block<kRows>(i, n, k, j0, a, bt, bias, acc);
+  for (int r = 0; r < kRows; ++r) {
+    for (int q = 0; q < kColVecs; ++q) store(c + r * ldc + j0 + q * kLanes, acc[r][q]);
+  }
+}
+
+// Columns [j0, n) of row i (those past the last whole block), the same order of additions.
+inline void forward_tail(int i, int n, int k, int j0, const float* a, const float* bt,
+                         const float* bias, float* ci) {
+  const float* __restrict ai = a + static_cast<std::size_t>(i) * k;
+  for (int j = j0; j < n; ++j) ci[j] = bias ? bias[j] : 0.0f;
+  for (int kk = 0; kk < k; ++kk) {
+    const float av = ai[kk];
+    const float* __restrict bk = bt + kk * n;
+    for (int j = j0; j < n; ++j) ci[j] += av * bk[j];
+  }
+}
+
+// The weight and bias gradients of kLanes columns [j0, j0 + kLanes), K x kLanes and
+// kLanes accumulators in registers while rows are added in the order given; rows left out
+// must be all zero (adding +-0 to an accumulator that started at +0 changes no bit, so a
+// caller may skip them). Then added, transposed, into B_grad [N][K].
+template <int K>
+class BlockGrad {
+ public:
+  void add_row(Vec g, const float* ai) {
+    bias_ += g;
+    for (int kk = 0; kk < K; ++kk) acc_[kk] += splat(ai[kk]) * g;
+  }
+  void finish(int j0, float* b_grad, float* bias_grad) const {
+    for (int l = 0; l < kLanes; ++l) {
+      if (bias_grad) bias_grad[j0 + l] += bias_[l];
+      for (int kk = 0; kk < K; ++kk) b_grad[(j0 + l) * K + kk] += acc_[kk][l];
+    }
+  }
+
+ private:
+  Vec acc_[K] = {};
+  Vec bias_ = {};
+};
+
+// The same for the columns past the last whole kLanes block, one float at a time.
+class TailGrad {
+ public:
+  TailGrad(int j0, int n, int k) : j0_(j0), n_(n), k_(k) {
+    std::fill_n(acc_, k * (n - j0), 0.0f);
+    std::fill_n(bias_, n - j0, 0.0f);
+  }
+  void add_row(const float* gi, const float* ai) {  // gi: columns [j0, n)
+    const int w = n_ - j0_;
+    for (int j = 0; j < w; ++j) bias_[j] += gi[j];
+    for (int kk = 0; kk < k_; ++kk) {
+      for (int j = 0; j < w; ++j) acc_[kk * w + j] += ai[kk] * gi[j];
+    }
+  }
+  void finish(float* b_grad, float* bias_grad) const {
+    const int w = n_ - j0_;
+    for (int j = 0; j < w; ++j) {
+      if (bias_grad) bias_grad[j0_ + j] += bias_[j];
+      for (int kk = 0; kk < k_; ++kk) b_grad[(j0_ + j) * k_ + kk] += acc_[kk * w + j];
+    }
+  }
+
+ private:
+  int j0_, n_, k_;
+  float acc_[kSmallK * kLanes];
+  float bias_[kLanes];
+};
+
+}  // namespace dtrain::tensor::small_k_detail
