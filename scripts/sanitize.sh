@@ -3,7 +3,8 @@
 # of dtrain and its tests in build-asan/, then the unit and mpi tests under it. A finding
 # stops the test (UBSan does not recover) so CTest reports it as a failure. Then a
 # ThreadSanitizer build (build-tsan/) of the tests whose code runs threads: the communication
-# thread, the synchronizer and compression that run on it, and the watchdog.
+# thread, the synchronizer and compression that run on it, the watchdog, and the pool of the
+# engine's own loops.
 #   scripts/sanitize.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" ctest --output-on-failure --timeo
 cd ..
 
 thread_tests=(unit_test_comm_thread unit_test_gradient_synchronizer unit_test_gradient_compression
-  unit_test_watchdog)
+  unit_test_watchdog unit_test_parallel)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTRAIN_TSAN=ON \
   -DDTRAIN_WERROR="${DTRAIN_WERROR:-OFF}" > /dev/null
 cmake --build build-tsan -j "$(nproc)" --target "${thread_tests[@]}" unit_test_collectives

@@ -105,7 +105,8 @@ void Conv2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   float* dw = arena_->grad(weight_slot_).data();
   float* db = bias_ ? arena_->grad(bias_slot_).data() : nullptr;
   if (uses_small_k()) {
-    tensor::small_k_backward(rows, filters_, g.patch_size(), dy.data(), cols_.data(), dw, db);
+    tensor::small_k_backward(rows, filters_, g.patch_size(), dy.data(), cols_.data(), dw, db,
+                             g.patches());
   } else {
     gemm(Trans::kYes, Trans::kNo, filters_, g.patch_size(), rows, 1.0f, dy.data(), filters_,
          cols_.data(), g.patch_size(), 1.0f, dw, g.patch_size());

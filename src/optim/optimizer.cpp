@@ -1,8 +1,10 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/errors.h"
+#include "tensor/parallel.h"
 
 namespace dtrain::optim {
 
@@ -45,15 +47,26 @@ void Adam::step(std::span<float> params, std::span<const float> grads, float lr)
   const float step_size = static_cast<float>(lr * std::sqrt(c2) / c1);
   const float eps_hat = static_cast<float>(epsilon_ * std::sqrt(c2));
   const float b1 = beta1_, b2 = beta2_, one_b1 = 1.0f - beta1_, one_b2 = 1.0f - beta2_;
-  float* __restrict p = params.data();
-  const float* __restrict g = grads.data();
-  float* __restrict m = state_[0].values.data();
-  float* __restrict v = state_[1].values.data();
-  for (std::size_t i = 0, n = params.size(); i < n; ++i) {
-    m[i] = b1 * m[i] + one_b1 * g[i];
-    v[i] = b2 * v[i] + one_b2 * g[i] * g[i];
-    p[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
-  }
+  float* const p_all = params.data();
+  const float* const g_all = grads.data();
+  float* const m_all = state_[0].values.data();
+  float* const v_all = state_[1].values.data();
+  // Elementwise: the pool's threads take contiguous ranges (the same bits for any cut);
+  // below ~64K values a second thread costs more than it saves.
+  const long n = static_cast<long>(params.size());
+  const int chunks = static_cast<int>(std::min<long>(4L * tensor::pool_threads(), n / 65536 + 1));
+  tensor::parallel_for(chunks, [=](int chunk) {
+    const auto range = tensor::chunk_range(n, chunks, chunk);
+    float* __restrict p = p_all + range.begin;
+    const float* __restrict g = g_all + range.begin;
+    float* __restrict m = m_all + range.begin;
+    float* __restrict v = v_all + range.begin;
+    for (long i = 0, len = range.end - range.begin; i < len; ++i) {
+      m[i] = b1 * m[i] + one_b1 * g[i];
+      v[i] = b2 * v[i] + one_b2 * g[i] * g[i];
+      p[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps_hat);
+    }
+  });
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::size_t size) {

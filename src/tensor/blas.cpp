@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include "tensor/parallel.h"
+
 namespace dtrain::tensor {
 
 namespace {
@@ -40,6 +42,7 @@ void gemv(Trans trans_a, int rows, int cols, float alpha, const float* a, int ld
 
 void set_blas_threads(int threads) {
   openblas_set_num_threads(threads);
+  set_pool_threads(threads);
 }
 int blas_threads() {
   return openblas_get_num_threads();

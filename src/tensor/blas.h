@@ -46,8 +46,9 @@ class GemmRecorder {
 void gemv(Trans trans_a, int rows, int cols, float alpha, const float* a, int lda, const float* x,
           float beta, float* y);
 
-// Threads OpenBLAS may use in this process (--threads). OpenBLAS otherwise starts one
-// spinning thread per core, which starves other ranks on the same node.
+// Threads OpenBLAS may use in this process (--threads), and the threads of dtrain's own
+// loops (tensor/parallel.h). OpenBLAS otherwise starts one spinning thread per core, which
+// starves other ranks on the same node.
 void set_blas_threads(int threads);
 int blas_threads();
 // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64".

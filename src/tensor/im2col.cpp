@@ -3,44 +3,52 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tensor/parallel.h"
+
 namespace dtrain::tensor {
 
 void im2col(const ConvGeometry& g, int batch, const float* input, float* cols) {
   const int oh_n = g.out_height(), ow_n = g.out_width();
   const std::size_t row_len = static_cast<std::size_t>(g.kernel) * g.channels;
   const std::size_t image = static_cast<std::size_t>(g.height) * g.width * g.channels;
-  float* out = cols;
-  for (int b = 0; b < batch; ++b) {
-    const float* img = input + b * image;
-    for (int oh = 0; oh < oh_n; ++oh) {
-      for (int ow = 0; ow < ow_n; ++ow) {
-        const int w0 = ow * g.stride - g.padding;
-        for (int kh = 0; kh < g.kernel; ++kh) {
-          const int h = oh * g.stride - g.padding + kh;
-          if (h < 0 || h >= g.height) {
-            std::fill_n(out, row_len, 0.0f);
-          } else if (w0 >= 0 && w0 + g.kernel <= g.width) {
-            // The common case: the kernel row lies inside the image and is contiguous in NHWC.
-            // A plain loop beats a memcpy call for the few floats of a 1-channel input.
-            const float* src = img + (static_cast<std::size_t>(h) * g.width + w0) * g.channels;
-            for (std::size_t i = 0; i < row_len; ++i) out[i] = src[i];
-          } else {
-            for (int kw = 0; kw < g.kernel; ++kw) {
-              const int w = w0 + kw;
-              float* dst = out + static_cast<std::size_t>(kw) * g.channels;
-              if (w < 0 || w >= g.width) {
-                std::fill_n(dst, g.channels, 0.0f);
-              } else {
-                std::memcpy(dst, img + (static_cast<std::size_t>(h) * g.width + w) * g.channels,
-                            g.channels * sizeof(float));
+  const std::size_t sample_cols = static_cast<std::size_t>(g.patches()) * g.patch_size();
+  // Samples are independent: the pool's threads take whole samples.
+  const int chunks = std::min(batch, 4 * pool_threads());
+  parallel_for(chunks, [=, &g](int chunk) {
+    const auto samples = chunk_range(batch, chunks, chunk);
+    for (int b = static_cast<int>(samples.begin); b < samples.end; ++b) {
+      const float* img = input + b * image;
+      float* out = cols + b * sample_cols;
+      for (int oh = 0; oh < oh_n; ++oh) {
+        for (int ow = 0; ow < ow_n; ++ow) {
+          const int w0 = ow * g.stride - g.padding;
+          for (int kh = 0; kh < g.kernel; ++kh) {
+            const int h = oh * g.stride - g.padding + kh;
+            if (h < 0 || h >= g.height) {
+              std::fill_n(out, row_len, 0.0f);
+            } else if (w0 >= 0 && w0 + g.kernel <= g.width) {
+              // The common case: the kernel row lies inside the image and is contiguous in NHWC.
+              // A plain loop beats a memcpy call for the few floats of a 1-channel input.
+              const float* src = img + (static_cast<std::size_t>(h) * g.width + w0) * g.channels;
+              for (std::size_t i = 0; i < row_len; ++i) out[i] = src[i];
+            } else {
+              for (int kw = 0; kw < g.kernel; ++kw) {
+                const int w = w0 + kw;
+                float* dst = out + static_cast<std::size_t>(kw) * g.channels;
+                if (w < 0 || w >= g.width) {
+                  std::fill_n(dst, g.channels, 0.0f);
+                } else {
+                  std::memcpy(dst, img + (static_cast<std::size_t>(h) * g.width + w) * g.channels,
+                              g.channels * sizeof(float));
+                }
               }
             }
+            out += row_len;
           }
-          out += row_len;
         }
       }
     }
-  }
+  });
 }
 
 void col2im(const ConvGeometry& g, int batch, const float* cols, float* input_grad) {

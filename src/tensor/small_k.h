@@ -15,7 +15,10 @@ void small_k_forward(int m, int n, int k, const float* a, const float* b, const 
                      float* c);
 // B_grad[N,K] += C_grad[M,N]^T * A[M,K] and bias_grad[N] += column sums of C_grad (bias_grad
 // null: not computed).
+// The sums run over at most 16 chunks of whole groups of group_rows rows (a convolution's
+// rows of one sample) in parallel (tensor/parallel.h), then in chunk order: the same bits
+// for any number of threads. m must be a multiple of group_rows.
 void small_k_backward(int m, int n, int k, const float* c_grad, const float* a, float* b_grad,
-                      float* bias_grad);
+                      float* bias_grad, int group_rows = 1);
 
 }  // namespace dtrain::tensor

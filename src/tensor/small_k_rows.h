@@ -17,7 +17,9 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "tensor/parallel.h"
 #include "tensor/small_k.h"
 
 namespace dtrain::tensor::small_k_detail {
@@ -161,5 +163,34 @@ class TailGrad {
   float acc_[kSmallK * kLanes];
   float bias_[kLanes];
 };
+
+// The weight and bias gradients in parallel, the same bits for any number of threads: the
+// rows are cut into at most kGradChunks chunks of whole groups (a sample's rows), fixed by
+// the shape alone; chunk_fn(c, first_group, end_group, b_part, bias_part) adds chunk c's
+// rows into zeroed partial sums of its own, which are then added into b_grad and bias_grad
+// in chunk order.
+inline constexpr int kGradChunks = 16;
+
+inline int grad_chunks(long groups) {
+  return static_cast<int>(std::min<long>(kGradChunks, std::max<long>(groups, 1)));
+}
+
+template <typename ChunkFn>
+void chunked_grad(long groups, int n, int k, float* b_grad, float* bias_grad, ChunkFn&& chunk_fn) {
+  const int chunks = grad_chunks(groups);
+  const std::size_t stride = std::size_t(n) * k + n;
+  thread_local std::vector<float> parts;  // grows once; no allocation per step
+  parts.assign(chunks * stride, 0.0f);
+  float* base = parts.data();
+  parallel_for(chunks, [&](int c) {
+    const auto range = chunk_range(groups, chunks, c);
+    chunk_fn(range.begin, range.end, base + c * stride, base + c * stride + std::size_t(n) * k);
+  });
+  for (int c = 0; c < chunks; ++c) {
+    const float* b_part = base + c * stride;
+    for (std::size_t i = 0; i < std::size_t(n) * k; ++i) b_grad[i] += b_part[i];
+    for (int j = 0; j < n && bias_grad; ++j) bias_grad[j] += b_part[std::size_t(n) * k + j];
+  }
+}
 
 }  // namespace dtrain::tensor::small_k_detail
