@@ -2,10 +2,43 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "tensor/parallel.h"
 
 namespace dtrain::tensor {
+
+namespace {
+
+// No padding: every kernel row lies inside the image, kL = kernel * channels contiguous
+// floats in NHWC. With kL a constant each copy is a few moves (the general loop below
+// spent more on its per-row branches and loop set-up than on the copy: 8.5% of a cnn
+// training run in perf, for 3 floats a row).
+template <int kL>
+void im2col_unpadded(const ConvGeometry& g, const float* img, float* out) {
+  for (int oh = 0; oh < g.out_height(); ++oh) {
+    for (int ow = 0; ow < g.out_width(); ++ow) {
+      for (int kh = 0; kh < g.kernel; ++kh, out += kL) {
+        const float* src =
+            img +
+            (static_cast<std::size_t>(oh * g.stride + kh) * g.width + ow * g.stride) * g.channels;
+        for (int i = 0; i < kL; ++i) out[i] = src[i];
+      }
+    }
+  }
+}
+
+constexpr int kMaxUnpaddedRow = 16;
+
+// Calls im2col_unpadded<row_len>; false when row_len is larger than the instantiated ones.
+bool im2col_unpadded_row(int row_len, const ConvGeometry& g, const float* img, float* out) {
+  return [&]<int... Ls>(std::integer_sequence<int, Ls...>) {
+    return ((row_len == Ls + 1 ? (im2col_unpadded<Ls + 1>(g, img, out), true) : false) || ...);
+  }
+  (std::make_integer_sequence<int, kMaxUnpaddedRow>{});
+}
+
+}  // namespace
 
 void im2col(const ConvGeometry& g, int batch, const float* input, float* cols) {
   const int oh_n = g.out_height(), ow_n = g.out_width();
@@ -19,6 +52,7 @@ void im2col(const ConvGeometry& g, int batch, const float* input, float* cols) {
     for (int b = static_cast<int>(samples.begin); b < samples.end; ++b) {
       const float* img = input + b * image;
       float* out = cols + b * sample_cols;
+      if (g.padding == 0 && im2col_unpadded_row(static_cast<int>(row_len), g, img, out)) continue;
       for (int oh = 0; oh < oh_n; ++oh) {
         for (int ow = 0; ow < ow_n; ++ow) {
           const int w0 = ow * g.stride - g.padding;

@@ -344,10 +344,19 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
 
 void Trainer::check_finite(std::span<const float> grads, double local_loss,
                            const std::string& role) {
-  // x*0 is 0 for finite x and NaN for inf/NaN, so one vectorizable pass checks the whole
-  // (already reduced, hence identical on every rank) gradient array.
+  // x*0 is 0 for finite x and NaN for inf/NaN, so one pass of sums checks the whole
+  // (already reduced, hence identical on every rank) gradient array. 16 independent sums:
+  // one sum is a chain of dependent adds the compiler may not reorder (0.9 ms per cnn step
+  // here, measured with perf); lanes vectorize, and any order finds a NaN.
+  constexpr std::size_t kLanes = 16;
+  float lanes[kLanes] = {};
+  const std::size_t n = grads.size(), whole = n - n % kLanes;
+  for (std::size_t i = 0; i < whole; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) lanes[l] += grads[i + l] * 0.0f;
+  }
+  for (std::size_t i = whole; i < n; ++i) lanes[0] += grads[i] * 0.0f;
   float probe = 0.0f;
-  for (float g : grads) probe += g * 0.0f;
+  for (float lane : lanes) probe += lane;
   if (std::isfinite(probe) && std::isfinite(local_loss)) return;
   // Every rank sees the same reduced gradients, so every rank gets here together.
   const auto bad = comm_.allgather(std::isfinite(local_loss) ? 0 : 1);
