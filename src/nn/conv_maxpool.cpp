@@ -13,7 +13,8 @@ tensor::SmallKPoolGrid grid_of(const tensor::ConvGeometry& g, std::size_t batch,
 }  // namespace
 
 bool ConvMaxPool::fusable(const Conv2D& conv, const MaxPool2D& pool) {
-  return conv.uses_small_k() && pool.stride_ == pool.kernel_;
+  return conv.uses_small_k() && pool.stride_ == pool.kernel_ &&
+         pool.kernel_ * pool.kernel_ < tensor::kNoRoute;
 }
 
 void ConvMaxPool::forward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, Tensor& y) {
@@ -24,29 +25,30 @@ void ConvMaxPool::forward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, Tensor
   tensor::im2col(g, static_cast<int>(batch), x.data(), conv.cols_.data());
   y.resize(Shape{batch, std::size_t(pool.out_height_), std::size_t(pool.out_width_),
                  std::size_t(conv.filters_)});
-  pool.argmax_.resize(y.numel());
+  pool.route_.resize(y.numel());
   const float* bias = conv.bias_ ? conv.arena_->param(conv.bias_slot_).data() : nullptr;
   tensor::small_k_forward_maxpool(grid_of(g, batch, pool.kernel_), conv.filters_, g.patch_size(),
                                   conv.cols_.data(), conv.arena_->param(conv.weight_slot_).data(),
-                                  bias, pool.fused_relu_, y.data(), pool.argmax_.data());
+                                  bias, pool.fused_relu_, y.data(), pool.route_.data());
 }
 
-void ConvMaxPool::backward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, const Tensor& y,
-                           const Tensor& dy, Tensor* dx, Tensor& conv_grad) {
+void ConvMaxPool::backward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, const Tensor& dy,
+                           Tensor* dx, Tensor& conv_grad) {
   const auto& g = conv.geometry_;
   const std::size_t batch = x.shape()[0];
+  const auto grid = grid_of(g, batch, pool.kernel_);
   if (dx) {
     conv_grad.resize(Shape{batch, std::size_t(g.out_height()), std::size_t(g.out_width()),
                            std::size_t(conv.filters_)});
-    pool.backward_tiled(dy.data(), y.data(), conv_grad.data(), batch);
+    tensor::small_k_maxpool_expand_grad(grid, conv.filters_, dy.data(), pool.route_.data(),
+                                        conv_grad.data());
     conv.backward(x, conv_grad, conv_grad, dx);  // Conv2D's backward does not read its output
     return;
   }
   float* bias_grad = conv.bias_ ? conv.arena_->grad(conv.bias_slot_).data() : nullptr;
-  tensor::small_k_backward_maxpool(grid_of(g, batch, pool.kernel_), conv.filters_, g.patch_size(),
-                                   dy.data(), y.data(), pool.argmax_.data(), pool.fused_relu_,
-                                   conv.cols_.data(), conv.arena_->grad(conv.weight_slot_).data(),
-                                   bias_grad);
+  tensor::small_k_backward_maxpool(grid, conv.filters_, g.patch_size(), dy.data(),
+                                   pool.route_.data(), conv.cols_.data(),
+                                   conv.arena_->grad(conv.weight_slot_).data(), bias_grad);
 }
 
 }  // namespace dtrain::nn

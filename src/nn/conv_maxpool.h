@@ -3,8 +3,8 @@
 // tile its output (stride = kernel), with the relu the pool may have absorbed: one pass
 // forward and one backward (tensor/small_k_maxpool.h), so the convolution's full-size
 // output and its gradient are never stored. Sequential decides when to fuse; the layers
-// keep their parameters, names and records (the pool's argmax), so checkpoints, export and
-// the unfused layers see nothing different.
+// keep their parameters and names, so checkpoints and export see nothing different; the
+// pool keeps the fused pass's one-byte route beside its own argmax.
 #include "nn/conv2d.h"
 #include "nn/maxpool2d.h"
 
@@ -18,8 +18,8 @@ class ConvMaxPool {
   // dy: the gradient w.r.t. y. With dx (the conv is not first, or its input gradient is
   // wanted) the convolution's output gradient is needed in full anyway: conv_grad holds it
   // and the layers' own backward passes run.
-  static void backward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, const Tensor& y,
-                       const Tensor& dy, Tensor* dx, Tensor& conv_grad);
+  static void backward(Conv2D& conv, MaxPool2D& pool, const Tensor& x, const Tensor& dy, Tensor* dx,
+                       Tensor& conv_grad);
 };
 
 }  // namespace dtrain::nn

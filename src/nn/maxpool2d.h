@@ -29,6 +29,7 @@ class MaxPool2D final : public Pool2D {
   void backward_scatter(const float* dy, const float* y, float* dx, std::size_t batch) const;
 
   std::vector<std::uint32_t> argmax_;  // per output element: offset within its input sample
+  std::vector<std::uint8_t> route_;    // the same when fused with its conv (small_k_maxpool.h)
   bool fused_relu_ = false;
 };
 

@@ -126,8 +126,7 @@ void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_
       // An absorbed layer passes dy on unchanged: the layer before it runs its backward.
       if (i + 1 < n && runs_[i + 1] == Runs::kPoolInConv) {
         ConvMaxPool::backward(static_cast<Conv2D&>(*layers_[i]),
-                              static_cast<MaxPool2D&>(*layers_[i + 1]), in, outputs_[i + 1], *dy,
-                              dx, grads_[i]);
+                              static_cast<MaxPool2D&>(*layers_[i + 1]), in, *dy, dx, grads_[i]);
       } else if (runs_[i] == Runs::kAlone) {
         layers_[i]->backward(in, outputs_[i], *dy, dx);
       }
