@@ -78,17 +78,14 @@ TEST_F(PoolThreads, ALoopInsideAChunkRunsInPlace) {
   for (auto& r : runs) EXPECT_EQ(r.load(), 1);
 }
 
-std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.uniform(-1.0f, 1.0f);
-  return v;
-}
-
 TEST_F(PoolThreads, SmallKGradientsHaveTheSameBitsForAnyThreadCount) {
   const int groups = 37, group_rows = 26, m = groups * group_rows, n = 40, k = 9;
-  const auto dc = random_vector(std::size_t(m) * n, 1), a = random_vector(std::size_t(m) * k, 2);
-  const auto b = random_vector(std::size_t(n) * k, 3), bias = random_vector(n, 4);
+  Tensor dc(Shape{std::size_t(m), std::size_t(n)}), a(Shape{std::size_t(m), std::size_t(k)});
+  Tensor b(Shape{std::size_t(n), std::size_t(k)}), bias(Shape{std::size_t(n)});
+  testing::fill_uniform(dc, 1);
+  testing::fill_uniform(a, 2);
+  testing::fill_uniform(b, 3);
+  testing::fill_uniform(bias, 4);
   std::vector<float> ref_db, ref_dbias, ref_c;
   for (int threads : {1, 2, 3}) {
     set_pool_threads(threads);
