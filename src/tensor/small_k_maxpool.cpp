@@ -131,7 +131,7 @@ struct RouteGrad {
   const float* d;  // one sample's pooled gradient and route
   const std::uint8_t* route;
   Vec block(std::size_t o, int position) const {
-    IVec r;
+    IVec r = {};
     for (int l = 0; l < kLanes; ++l) r[l] = route[o + l];
     const Vec dv = load(d + o);
     return 0.0f + (r == position ? dv : Vec{});

@@ -25,10 +25,14 @@
 namespace dtrain::tensor::small_k_detail {
 
 inline constexpr int kMaxN = 256;  // bt and accumulators on the stack: kSmallK * kMaxN floats
+// The widest vector the build targets (-march=native by default; DTRAIN_NATIVE=OFF: SSE2),
+// so no vector crosses a function boundary wider than the ABI passes in registers.
 #if defined(__AVX512F__)
 inline constexpr int kLanes = 16;
-#else
+#elif defined(__AVX__)
 inline constexpr int kLanes = 8;
+#else
+inline constexpr int kLanes = 4;
 #endif
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 using IVec = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
@@ -59,7 +63,7 @@ inline void check_shape(int n, int k, const char* who) {
 template <typename Fn>
 void with_k(int k, Fn&& fn) {
   [&]<int... Ks>(std::integer_sequence<int, Ks...>) {
-    ((k == Ks + 1 ? (fn(std::integral_constant<int, Ks + 1>{}), true) : false) || ...);
+    (void)((k == Ks + 1 ? (fn(std::integral_constant<int, Ks + 1>{}), true) : false) || ...);
   }
   (std::make_integer_sequence<int, kSmallK>{});
 }
