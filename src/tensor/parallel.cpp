@@ -32,7 +32,11 @@ class Pool {
     for (auto& t : workers_) t.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    // A new worker joins from the generation after the current one: starting from 0 it
+    // would take an old generation for a new one and read a function already gone (UBSan
+    // caught it when the pool was resized after loops had run).
+    const std::uint64_t current = generation_;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, current] { work(current); });
   }
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
@@ -52,6 +56,7 @@ class Pool {
     std::unique_lock lock(mutex_);
     done_.wait(lock, [this] { return busy_ == 0; });
     fn_ = nullptr;
+    chunks_ = 0;
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
@@ -69,8 +74,7 @@ class Pool {
     inside_chunk = false;
   }
 
-  void work() {
-    std::uint64_t seen = 0;
+  void work(std::uint64_t seen) {
     std::unique_lock lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
