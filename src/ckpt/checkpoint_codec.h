@@ -18,6 +18,10 @@ inline constexpr std::size_t kMaxCheckpointArrayBytes = std::size_t{2000} << 20;
 // Throws CheckpointError when the arrays exceed max_array_bytes (one message's limit).
 std::string encode_checkpoint(const train::TrainState& state,
                               std::size_t max_array_bytes = kMaxCheckpointArrayBytes);
+// The same bytes from a state it consumes: each array is freed once packed, so encoding
+// holds at most two copies of the model state at once (rank 0's peak while checkpointing).
+std::string encode_checkpoint(train::TrainState&& state,
+                              std::size_t max_array_bytes = kMaxCheckpointArrayBytes);
 
 // Verifies the envelope, version and SHA-256 before parsing. Throws CheckpointError whose
 // message starts with `source` and says what is wrong (damaged, truncated, newer format...).

@@ -169,8 +169,9 @@ std::string resolve_checkpoint_path(const std::string& path) {
   return file;
 }
 
-std::string FileCheckpointStore::save(const train::TrainState& state) {
-  return directory_.write(state.global_step, encode_checkpoint(state));
+std::string FileCheckpointStore::save(train::TrainState state) {
+  const std::int64_t step = state.global_step;
+  return directory_.write(step, encode_checkpoint(std::move(state)));
 }
 
 }  // namespace dtrain::ckpt

@@ -45,7 +45,7 @@ std::string resolve_checkpoint_path(const std::string& path);
 class FileCheckpointStore final : public train::CheckpointStore {
  public:
   explicit FileCheckpointStore(CheckpointDirectory& directory) : directory_(directory) {}
-  std::string save(const train::TrainState& state) override;
+  std::string save(train::TrainState state) override;
 
  private:
   CheckpointDirectory& directory_;

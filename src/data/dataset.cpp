@@ -8,8 +8,9 @@ namespace {
 template <typename T>
 std::vector<T> cut_tail(std::vector<T>& v, std::size_t keep) {
   std::vector<T> tail(v.begin() + static_cast<std::ptrdiff_t>(keep), v.end());
+  // No shrink_to_fit: it copies the kept part to a new buffer, holding it twice at the
+  // peak (+43 MiB for Fashion-MNIST's training set), to give back only the tail's size.
   v.resize(keep);
-  v.shrink_to_fit();
   return tail;
 }
 

@@ -81,7 +81,8 @@ class CheckpointStore {
  public:
   virtual ~CheckpointStore() = default;
   // Returns a description of what was written (e.g. the file name) for the log.
-  virtual std::string save(const TrainState& state) = 0;
+  // Takes the state by value: a store may free its arrays while encoding them.
+  virtual std::string save(TrainState state) = 0;
 };
 
 }  // namespace dtrain::train

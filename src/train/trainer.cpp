@@ -333,7 +333,7 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
         state.model_name = config_.model_name;
         state.epoch_sums = sums;
         state.metrics = metrics_lines_;
-        written = store_->save(state);
+        written = store_->save(std::move(state));
       },
       "writing a checkpoint at step " + std::to_string(global_step_) + " failed: ",
       "rank 0 failed to write a checkpoint");
@@ -417,7 +417,7 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
   Report report;
   {
     TimelineSpan span(timeline_.get(), Timeline::kMain, "evaluate", "evaluate");
-    report = task_.epoch_report(sums, data_.val, comm_, config_.eval_batch);
+    report = task_.epoch_report(sums, data_.val, comm_, eval_batch());
   }
   EpochSummary s;
   s.epoch = epoch;
@@ -566,7 +566,7 @@ TrainResult Trainer::run() {
   {
     comm::liveness::PhaseScope phase(comm::liveness::Phase::kEvaluation);
     TimelineSpan span(timeline_.get(), Timeline::kMain, "evaluate test", "evaluate");
-    result.final_report = task_.final_report(data_.test, comm_, config_.eval_batch);
+    result.final_report = task_.final_report(data_.test, comm_, eval_batch());
   }
   result.test = result.final_report.classifier;
   result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();

@@ -4,6 +4,7 @@
 // global batch, sums gradients (pre-scaled by 1/global batch) over ranks and applies the
 // same optimizer step, so the replicas stay bit-identical. What a step computes is the
 // Task's (task.h): classify, reconstruct or gan.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -120,6 +121,11 @@ class Trainer {
     comm::Communicator& comm_;
   };
   CommBatchStats batch_stats_;
+  int eval_batch() const {
+    constexpr int kMaxEvalBatch = 500;
+    return config_.eval_batch > 0 ? config_.eval_batch
+                                  : std::min(config_.global_batch, kMaxEvalBatch);
+  }
   std::unique_ptr<Task> owned_task_;  // the single-network constructor's
   Task& task_;
   const data::DataSplits& data_;

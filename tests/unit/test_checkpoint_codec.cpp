@@ -55,6 +55,26 @@ void expect_checkpoint_error(std::string_view bytes, const std::string& expected
   }
 }
 
+// The consuming encoder (what rank 0 uses, freeing each array once packed) writes the same
+// bytes as the copying one, for one network and for a GAN's two with error feedback.
+TEST(CheckpointCodec, ConsumingEncoderWritesTheSameBytes) {
+  train::TrainState s = sample_state();
+  s.error_feedback = {std::vector<float>(s.params.size(), -0.125f)};
+  s.other_models.push_back({"discriminator",
+                            s.slots,
+                            std::vector<float>(s.params.size(), 1.5f),
+                            4,
+                            {{"m", std::vector<float>(s.params.size(), 0.75f)}},
+                            {}});
+  const std::string copied = encode_checkpoint(s);
+  train::TrainState consumed = s;
+  EXPECT_EQ(encode_checkpoint(std::move(consumed)), copied);
+  const auto d = decode_checkpoint(copied, "both.pb");
+  ASSERT_EQ(d.models().size(), 2u);
+  EXPECT_EQ(d.other_models[0].params, s.other_models[0].params);
+  EXPECT_EQ(d.error_feedback, s.error_feedback);
+}
+
 TEST(CheckpointCodec, GanCheckpointHoldsBothNetworksWithTheirOptimizers) {
   train::TrainState s;
   s.model = cli::load_model_config("gan");
