@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/vector_math.h"
+
 namespace dtrain::nn {
 
 Activation::Activation(std::string name, ActivationKind kind, float alpha)
@@ -35,14 +37,19 @@ void Activation::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
     case ActivationKind::kRelu:
       for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
       break;
-    case ActivationKind::kLeakyRelu:
-      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : alpha_ * in[i];
+    case ActivationKind::kLeakyRelu: {
+      // alpha in a local: out may alias the member as far as the compiler knows, which kept
+      // the loop scalar with a reload per value (the DCGAN's two leaky relus took 27% of its
+      // step).
+      const float alpha = alpha_;
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : alpha * in[i];
       break;
+    }
     case ActivationKind::kSigmoid:
-      for (std::size_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+      tensor::sigmoid_values(in, out, n);
       break;
     case ActivationKind::kTanh:
-      for (std::size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+      tensor::tanh_values(in, out, n);
       break;
   }
 }
@@ -59,9 +66,11 @@ void Activation::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Te
     case ActivationKind::kRelu:
       for (std::size_t i = 0; i < n; ++i) g[i] = out[i] > 0.0f ? d[i] : 0.0f;
       break;
-    case ActivationKind::kLeakyRelu:
-      for (std::size_t i = 0; i < n; ++i) g[i] = in[i] > 0.0f ? d[i] : alpha_ * d[i];
+    case ActivationKind::kLeakyRelu: {
+      const float alpha = alpha_;  // a local, as in forward
+      for (std::size_t i = 0; i < n; ++i) g[i] = in[i] > 0.0f ? d[i] : alpha * d[i];
       break;
+    }
     case ActivationKind::kSigmoid:
       for (std::size_t i = 0; i < n; ++i) g[i] = d[i] * out[i] * (1.0f - out[i]);
       break;

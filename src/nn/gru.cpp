@@ -1,5 +1,7 @@
 #include "nn/gru.h"
 
+#include "tensor/vector_math.h"
+
 namespace dtrain::nn {
 
 void GRU::cell_forward_separate(int t, int batch, float* pre, float* rec, float* h) {
@@ -13,10 +15,12 @@ void GRU::cell_forward_separate(int t, int batch, float* pre, float* rec, float*
     const float* qz = qr + hs;
     const float* qn = qz + hs;
     const std::size_t row = std::size_t(b) * hs;
+    // The nonlinearities a row at a time through the vector forms (r and z are adjacent).
+    for (int j = 0; j < 2 * hs; ++j) r[j] += qr[j];
+    tensor::sigmoid_values(r, r, 2 * std::size_t(hs));
+    for (int j = 0; j < hs; ++j) n[j] += r[j] * qn[j];
+    tensor::tanh_values(n, n, std::size_t(hs));
     for (int j = 0; j < hs; ++j) {
-      r[j] = sigmoid_of(r[j] + qr[j]);
-      z[j] = sigmoid_of(z[j] + qz[j]);
-      n[j] = tanh_of(n[j] + r[j] * qn[j]);
       const float carried = h_prev ? z[j] * h_prev[row + j] : 0.0f;
       h[row + j] = (1.0f - z[j]) * n[j] + carried;
     }

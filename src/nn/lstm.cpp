@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tensor/vector_math.h"
+
 namespace dtrain::nn {
 
 void LSTM::prepare(int steps, int batch) {
@@ -28,16 +30,15 @@ void LSTM::cell_forward(int t, int batch, float* pre, float* h) {
     float* g = f + hs;
     float* o = g + hs;
     const std::size_t row = std::size_t(b) * hs;
+    // The gates a row at a time through the vector nonlinearities (i and f are adjacent).
+    tensor::sigmoid_values(i, i, 2 * std::size_t(hs));
+    tensor::tanh_values(g, g, std::size_t(hs));
+    tensor::sigmoid_values(o, o, std::size_t(hs));
     for (int j = 0; j < hs; ++j) {
-      i[j] = sigmoid_of(i[j]);
-      f[j] = sigmoid_of(f[j]);
-      g[j] = tanh_of(g[j]);
-      o[j] = sigmoid_of(o[j]);
-      const float cell = (c_prev ? f[j] * c_prev[row + j] : 0.0f) + i[j] * g[j];
-      c[row + j] = cell;
-      tc[row + j] = tanh_of(cell);
-      h[row + j] = o[j] * tc[row + j];
+      c[row + j] = (c_prev ? f[j] * c_prev[row + j] : 0.0f) + i[j] * g[j];
     }
+    tensor::tanh_values(c + row, tc + row, std::size_t(hs));
+    for (int j = 0; j < hs; ++j) h[row + j] = o[j] * tc[row + j];
   }
 }
 

@@ -65,13 +65,6 @@ class Recurrent : public Layer {
                                       float* dh_prev);
   virtual void init_bias(std::span<float> bias);
 
-  // The cell nonlinearities, through expf: glibc's expf is about 4x faster than its tanhf,
-  // and these loops are where the forward pass spends half its time. The absolute error
-  // stays below 2e-7, and both saturate cleanly (exp overflowing to inf gives -1, 0 or 1,
-  // never NaN).
-  static float tanh_of(float a) { return 1.0f - 2.0f / (1.0f + std::exp(2.0f * a)); }
-  static float sigmoid_of(float a) { return 1.0f / (1.0f + std::exp(-a)); }
-
   // Step t of the cached arrays (valid between forward and the next forward).
   const float* pre_at(int t, int batch) const;
   const float* hidden_at(int t, int batch) const;

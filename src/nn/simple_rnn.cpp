@@ -1,10 +1,12 @@
 #include "nn/simple_rnn.h"
 
+#include "tensor/vector_math.h"
+
 namespace dtrain::nn {
 
 void SimpleRNN::cell_forward(int, int batch, float* pre, float* h) {
   const std::size_t n = std::size_t(batch) * units_;
-  for (std::size_t i = 0; i < n; ++i) h[i] = tanh_of(pre[i]);
+  tensor::tanh_values(pre, h, n);
 }
 
 void SimpleRNN::cell_backward(int t, int batch, const float* dh, float* dpre) {

@@ -20,38 +20,20 @@
 #include <vector>
 
 #include "tensor/parallel.h"
+#include "tensor/simd.h"
 #include "tensor/small_k.h"
 
 namespace dtrain::tensor::small_k_detail {
 
 inline constexpr int kMaxN = 256;  // bt and accumulators on the stack: kSmallK * kMaxN floats
-// The widest vector the build targets (-march=native by default; DTRAIN_NATIVE=OFF: SSE2),
-// so no vector crosses a function boundary wider than the ABI passes in registers.
-#if defined(__AVX512F__)
-inline constexpr int kLanes = 16;
-#elif defined(__AVX__)
-inline constexpr int kLanes = 8;
-#else
-inline constexpr int kLanes = 4;
-#endif
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-using IVec = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
+using simd::IVec;
+using simd::kLanes;
+using simd::load;
+using simd::splat;
+using simd::store;
+using simd::Vec;
 inline constexpr int kColBlock = 32;  // forward: columns of C kept in registers at a time
 inline constexpr int kColVecs = kColBlock / kLanes;
-
-inline Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, Vec v) {
-  std::memcpy(p, &v, sizeof v);
-}
-// A broadcast: x - (+0) is x for every x (-0.0f included, which x + 0 would turn into +0),
-// so the compiler folds the subtraction away and keeps the vbroadcastss.
-inline Vec splat(float x) {
-  return x - Vec{};
-}
 
 inline void check_shape(int n, int k, const char* who) {
   if (k > kSmallK || n > kMaxN) {
