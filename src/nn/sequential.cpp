@@ -74,6 +74,13 @@ void Sequential::build() {
       runs_[i] = Runs::kPoolInConv;
     }
   }
+  first_param_layer_ = layers_.size();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (layer_params_[i].end > layer_params_[i].begin) {
+      first_param_layer_ = i;
+      break;
+    }
+  }
   outputs_.resize(layers_.size());
   grads_.resize(layers_.size());
   built_ = true;
@@ -116,15 +123,23 @@ void Sequential::backward(const Tensor& x, const Tensor& dloss, bool need_input_
                           const ParamGradsFinal* grads_final) {
   const std::size_t n = layers_.size();
   const Tensor* dy = &dloss;
+  // Without need_input_grad, nothing before the first layer with parameters needs a
+  // gradient: that layer computes no input gradient (the mlp's fc1 skips a third of its
+  // FLOPs, as PyTorch does for an input that needs no grad), and the parameter-free layers
+  // in front of it (flatten, reshape) do not run backward at all.
+  const auto needs_dx = [&](std::size_t i) { return need_input_grad || i > first_param_layer_; };
   for (std::size_t i = n; i-- > 0;) {
     const Tensor& in = i == 0 ? x : outputs_[i - 1];
-    Tensor* dx = i == 0 ? (need_input_grad ? &input_grad_ : nullptr) : &grads_[i - 1];
+    Tensor* dx = !needs_dx(i) ? nullptr : i == 0 ? &input_grad_ : &grads_[i - 1];
+    const bool runs = need_input_grad || i >= first_param_layer_;
     {
       TimelineSpan span(timeline_, Timeline::kMain, "backward " + name_ + "." + layers_[i]->name(),
                         "backward");
       const auto begin = pass_observer_ ? Clock::now() : Clock::time_point();
       // An absorbed layer passes dy on unchanged: the layer before it runs its backward.
-      if (i + 1 < n && runs_[i + 1] == Runs::kPoolInConv) {
+      if (!runs) {
+        // no gradient flows here: see needs_dx
+      } else if (i + 1 < n && runs_[i + 1] == Runs::kPoolInConv) {
         ConvMaxPool::backward(static_cast<Conv2D&>(*layers_[i]),
                               static_cast<MaxPool2D&>(*layers_[i + 1]), in, *dy, dx, grads_[i]);
       } else if (runs_[i] == Runs::kAlone) {

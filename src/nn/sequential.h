@@ -91,6 +91,7 @@ class Sequential {
   Shape output_shape_;
   std::vector<Shape> layer_output_shapes_;
   std::vector<LayerParamRange> layer_params_;
+  std::size_t first_param_layer_ = 0;  // layers_.size() when no layer has parameters
   Timeline* timeline_ = nullptr;
   LayerPassObserver pass_observer_;
   std::vector<std::unique_ptr<Layer>> layers_;
