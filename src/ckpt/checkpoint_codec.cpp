@@ -33,17 +33,6 @@ std::vector<float> unpack(const std::string& bytes, const std::string& what,
   return values;
 }
 
-// Calls f(role, slots, params, optimizer_steps, optimizer_state, error_feedback) for every
-// network in checkpoint order (nn::build_networks'), by reference: the first network's
-// fields are flat in TrainState, the others in other_models.
-template <typename State, typename F>
-void for_each_model(State& s, F&& f) {
-  f(s.role, s.slots, s.params, s.optimizer_steps, s.optimizer_state, s.error_feedback);
-  for (auto& m : s.other_models) {
-    f(m.role, m.slots, m.params, m.optimizer_steps, m.optimizer_state, m.error_feedback);
-  }
-}
-
 // The payload message lives only in here, and is gone before the file message copies the
 // serialized payload once more. From a state given to consume (a non-const State), each
 // array is freed as soon as it is packed. So at most two copies of the model state exist
@@ -53,11 +42,12 @@ template <typename State>
 std::string encode_payload(State& s, std::size_t max_array_bytes) {
   constexpr bool kConsume = !std::is_const_v<State>;
   std::size_t bytes = 0;
-  for_each_model(s, [&](auto&, auto&, auto& params, auto, auto& state, auto& feedback) {
-    bytes += params.size() * sizeof(float);
-    for (const auto& a : state) bytes += a.values.size() * sizeof(float);
-    for (const auto& r : feedback) bytes += r.size() * sizeof(float);
-  });
+  train::TrainState::for_each_model(
+      s, [&](auto&, auto&, auto& params, auto, auto& state, auto& feedback) {
+        bytes += params.size() * sizeof(float);
+        for (const auto& a : state) bytes += a.values.size() * sizeof(float);
+        for (const auto& r : feedback) bytes += r.size() * sizeof(float);
+      });
   if (bytes > max_array_bytes) {
     throw CheckpointError("model too big for one checkpoint: " + std::to_string(bytes >> 20) +
                           " MiB of parameters and optimizer state, protobuf messages are "
@@ -70,8 +60,8 @@ std::string encode_payload(State& s, std::size_t max_array_bytes) {
   };
   proto::CheckpointPayload p;
   *p.mutable_model() = to_proto(s.model);
-  for_each_model(s, [&](auto& role, auto& slots, auto& params, std::int64_t steps, auto& state,
-                        auto& feedback) {
+  train::TrainState::for_each_model(s, [&](auto& role, auto& slots, auto& params,
+                                           std::int64_t steps, auto& state, auto& feedback) {
     auto* pm = p.add_models();
     pm->set_role(role);
     for (const auto& slot : slots) {

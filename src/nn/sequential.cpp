@@ -60,8 +60,10 @@ void Sequential::build() {
   auto offset_of = [&](std::size_t slot) {
     return slot < slots.size() ? slots[slot].offset : arena_.arena_size();
   };
+  first_param_layer_ = layers_.size();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const bool has_params = first_slot[i + 1] > first_slot[i];
+    if (has_params && first_param_layer_ == layers_.size()) first_param_layer_ = i;
     layer_params_.push_back(
         has_params ? LayerParamRange{offset_of(first_slot[i]), offset_of(first_slot[i + 1])}
                    : LayerParamRange{});
@@ -72,13 +74,6 @@ void Sequential::build() {
     const auto* pool = dynamic_cast<const MaxPool2D*>(layers_[i].get());
     if (conv && pool && runs_[i - 1] == Runs::kAlone && ConvMaxPool::fusable(*conv, *pool)) {
       runs_[i] = Runs::kPoolInConv;
-    }
-  }
-  first_param_layer_ = layers_.size();
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    if (layer_params_[i].end > layer_params_[i].begin) {
-      first_param_layer_ = i;
-      break;
     }
   }
   outputs_.resize(layers_.size());

@@ -55,6 +55,18 @@ struct TrainState {
   std::vector<double> epoch_sums;
   std::vector<std::string> metrics;  // metrics-file lines written so far
 
+  // Calls f(role, slots, params, optimizer_steps, optimizer_state, error_feedback) for every
+  // network in checkpoint order, by reference (const or not, as `state` is): what encoding a
+  // checkpoint reads, and may free as it goes, without the copies models() makes.
+  template <typename State, typename F>
+  static void for_each_model(State& state, F&& f) {
+    f(state.role, state.slots, state.params, state.optimizer_steps, state.optimizer_state,
+      state.error_feedback);
+    for (auto& m : state.other_models) {
+      f(m.role, m.slots, m.params, m.optimizer_steps, m.optimizer_state, m.error_feedback);
+    }
+  }
+
   // Every network in checkpoint order (nn::build_networks'), as copies.
   std::vector<ModelState> models() const {
     std::vector<ModelState> all{
