@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from gan_torch_twin import write_png
+from gan_torch_twin import train_epoch, write_png
 
 DATA = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
@@ -96,33 +96,15 @@ def main():
     # dtrain's Adam: epsilon 1e-7; the recipe's lr 2e-4 and beta1 0.5.
     opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), eps=1e-7)
     opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999), eps=1e-7)
-    bce = nn.BCEWithLogitsLoss()
-    b = a.batch_size
-    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
     judge_noise = torch.randn(a.samples, noise, generator=torch.Generator().manual_seed(a.seed + 1))
     for epoch in range(1, a.epochs + 1):
         g.train()
         d.train()
-        order = torch.randperm(len(x))
-        steps = len(x) // b
-        d_sum = g_sum = 0.0
-        for s in range(steps):
-            real = x[order[s * b:(s + 1) * b]]
-            fake = g(torch.randn(b, noise))
-            # As dtrain's GAN task: D on real -> 1 and on fake -> 0 (two passes, each with its
-            # own batch statistics), then G's non-saturating loss through the updated D.
-            d_loss = bce(d(real), ones) + bce(d(fake.detach()), zeros)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-            g_loss = bce(d(fake), ones)
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
-            d_sum += d_loss.item()
-            g_sum += g_loss.item()
-        print(json.dumps({"event": "epoch", "epoch": epoch, "d_loss": d_sum / steps,
-                          "g_loss": g_sum / steps}), flush=True)
+        # As dtrain's GAN task (gan_torch_twin.train_epoch): each discriminator pass, real and
+        # fake, normalizes with its own batch statistics.
+        d_loss, g_loss = train_epoch(g, d, opt_g, opt_d, x, a.batch_size, noise)
+        print(json.dumps({"event": "epoch", "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss}),
+              flush=True)
         if epoch in sample_epochs:
             g.eval()
             with torch.no_grad():

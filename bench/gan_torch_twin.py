@@ -46,6 +46,31 @@ def write_png(path, grid):
                 chunk(b"IEND", b""))
 
 
+def train_epoch(g, d, opt_g, opt_d, x, b, noise):
+    """One epoch of dtrain's GAN step over x in a random order, batches of b (the tail that
+    does not fill one is dropped): D on real -> 1 and on G(z) -> 0 (two passes), then G's
+    non-saturating loss through the updated D. Returns the mean d_loss and g_loss."""
+    bce = nn.BCEWithLogitsLoss()
+    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+    order = torch.randperm(len(x))
+    steps = len(x) // b
+    d_sum = g_sum = 0.0
+    for s in range(steps):
+        real = x[order[s * b:(s + 1) * b]]
+        fake = g(torch.randn(b, noise))
+        d_loss = bce(d(real), ones) + bce(d(fake.detach()), zeros)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = bce(d(fake), ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        d_sum += d_loss.item()
+        g_sum += g_loss.item()
+    return d_sum / steps, g_sum / steps
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=int, default=20)
@@ -70,30 +95,11 @@ def main():
             nn.init.zeros_(m.bias)
     opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), eps=1e-7)
     opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999), eps=1e-7)
-    bce = nn.BCEWithLogitsLoss()
-    b = a.batch_size
-    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
     fixed = torch.randn(100, 64)
     for epoch in range(1, a.epochs + 1):
-        order = torch.randperm(len(x))
-        steps = len(x) // b
-        d_sum = g_sum = 0.0
-        for s in range(steps):
-            real = x[order[s * b:(s + 1) * b]]
-            fake = g(torch.randn(b, 64))
-            # D: real -> 1, fake -> 0; then G through the updated D (non-saturating loss).
-            d_loss = bce(d(real), ones) + bce(d(fake.detach()), zeros)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-            g_loss = bce(d(fake), ones)
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
-            d_sum += d_loss.item()
-            g_sum += g_loss.item()
-        print(json.dumps({"event": "epoch", "epoch": epoch, "d_loss": d_sum / steps,
-                          "g_loss": g_sum / steps}), flush=True)
+        d_loss, g_loss = train_epoch(g, d, opt_g, opt_d, x, a.batch_size, 64)
+        print(json.dumps({"event": "epoch", "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss}),
+              flush=True)
     with torch.no_grad():
         images = g(fixed).numpy()
     if not a.sigmoid:
