@@ -20,25 +20,14 @@ grid in each framework's own order, which changes which weight feeds which pixel
 network's distribution at initialization or what it can learn.
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from gan_torch_twin import train_epoch, write_png
-
-DATA = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-
-
-def read_images(path, count):
-    data = gzip.open(path).read()
-    n, rows, cols = struct.unpack(">III", data[4:16])
-    pixels = np.frombuffer(data, np.uint8, offset=16).reshape(n, 1, rows, cols)
-    return torch.from_numpy(pixels[:count].astype(np.float32) / 255.0)
+from gan_torch_twin import DATA, read_images, train_epoch, write_png
 
 
 class Grid(nn.Module):
@@ -90,7 +79,7 @@ def main():
     sample_epochs = {int(e) for e in a.sample_epochs.split(",") if e} or {a.epochs}
     os.makedirs(a.samples_dir, exist_ok=True)
 
-    x = 2.0 * read_images(DATA, a.train_size) - 1.0  # the tanh generator's range
+    x = 2.0 * read_images(DATA, a.train_size).view(-1, 1, 28, 28) - 1.0  # the tanh range
     noise = 100
     g, d = networks(a.width, noise)
     # dtrain's Adam: epsilon 1e-7; the recipe's lr 2e-4 and beta1 0.5.

@@ -9,8 +9,9 @@
 # width 1 is models/gan.pbtxt; width 2 doubles every channel count (generator 7x7x128 -> 64,
 # discriminator 64 -> 128, the PyTorch/TensorFlow tutorials' channels). Without --classifier the
 # main job's cnn is trained first (np=2, 5 epochs, about a minute). dtrain trains at np=2 and
-# the twin on one thread, one after the other. Cost at width 2, batch 64: ~1,000 samples/s for
-# dtrain at np=2 and ~400 for the twin, so 10 epochs are ~10 and ~25 minutes on 2 cores.
+# the twin on one thread, one after the other. Cost at width 2, batch 64, 10 epochs, measured
+# with the two sharing the 2 cores (bench/results/dcgan-vs-torch-20261204): 22 minutes for
+# dtrain, 34 for the twin; each alone takes less.
 # Environment: DTRAIN [build/src/dtrain], PYTHON [/usr/bin/python3].
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,8 @@ done
 echo "dcgan_vs_torch: the PyTorch twin, $epochs epochs" >&2
 "$PYTHON" bench/dcgan_torch_twin.py --epochs "$epochs" --batch-size "$batch" --width "$width" \
   --sample-epochs "$(seq -s, 1 "$epochs")" --samples-dir "$out/torch" > "$out/torch.jsonl"
-for npy in "$out"/torch/samples-epoch-*.npy; do
+for e in $(seq 1 "$epochs"); do  # by epoch: a glob would also match the .probs.npy outputs
+  npy="$out/torch/samples-epoch-$e.npy"
   "$DTRAIN" predict --checkpoint "$classifier" --input "$npy" --output "${npy%.npy}.probs.npy" > /dev/null
 done
 
