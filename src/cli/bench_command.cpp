@@ -3,8 +3,8 @@
 #include <fstream>
 #include <string>
 
+#include "bench/allreduce_model.h"
 #include "cli/commands.h"
-#include "comm/allreduce_model.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
 
@@ -14,7 +14,7 @@ namespace {
 
 // --tune: the fastest of our algorithms at each measured size, as table entries for the
 // topology this job runs on (the other topology keeps its current entries).
-comm::AlgorithmTable tuned_table(const std::vector<comm::AllreduceBenchResult>& results,
+comm::AlgorithmTable tuned_table(const std::vector<bench::AllreduceBenchResult>& results,
                                  const comm::MpiCommunicator& comm) {
   std::vector<std::size_t> sizes;
   for (const auto& r : results) {
@@ -22,7 +22,7 @@ comm::AlgorithmTable tuned_table(const std::vector<comm::AllreduceBenchResult>& 
   }
   std::vector<comm::AlgorithmTable::Entry> entries;
   for (std::size_t bytes : sizes) {
-    const comm::AllreduceBenchResult* best = nullptr;
+    const bench::AllreduceBenchResult* best = nullptr;
     for (const auto& r : results) {
       if (r.bytes == bytes && (!best || r.time_us_p50 < best->time_us_p50)) best = &r;
     }
@@ -39,7 +39,7 @@ comm::AlgorithmTable tuned_table(const std::vector<comm::AllreduceBenchResult>& 
   return table;
 }
 
-void print_fits(const std::vector<comm::CostFit>& fits) {
+void print_fits(const std::vector<bench::CostFit>& fits) {
   std::printf("\n%-13s %6s %12s %14s %14s %9s %9s\n", "fit", "ranks", "alpha_us", "beta_ns/B",
               "gamma_ns/B", "rms_err", "max_err");
   for (const auto& f : fits) {
@@ -54,10 +54,10 @@ void print_fits(const std::vector<comm::CostFit>& fits) {
 int run_bench_allreduce(const CliOptions& o) {
   tensor::set_blas_threads(1);
   comm::MpiCommunicator comm("auto", comm::MpiCommunicator::kChunkByTopology, o.allreduce_table);
-  std::vector<comm::AllreduceBenchResult> results;
+  std::vector<bench::AllreduceBenchResult> results;
   double gamma = 0.0;
   run_guarded(comm, [&] {
-    results = comm::run_allreduce_bench(
+    results = bench::run_allreduce_bench(
         o.bench,
         [&](std::span<float> data, const std::string& algo) {
           if (algo == "auto") {
@@ -67,7 +67,7 @@ int run_bench_allreduce(const CliOptions& o) {
           }
         },
         comm);
-    if (o.bench_fit) gamma = comm::measure_gamma();
+    if (o.bench_fit) gamma = bench::measure_gamma();
   });
   if (comm.rank() != 0) return kExitOk;
   long long wrong = 0;
@@ -99,11 +99,11 @@ int run_bench_allreduce(const CliOptions& o) {
   }
   int code = wrong == 0 ? kExitOk : kExitRuntime;  // a wrong sum is a failed run
   if (o.bench_fit && !o.bench_json) {
-    const auto fits = comm::fit_cost_model(results, gamma, !o.bench.private_buffer);
+    const auto fits = bench::fit_cost_model(results, gamma, !o.bench.private_buffer);
     print_fits(fits);
     if (!o.bench_fit_json.empty()) {
       std::ofstream out(o.bench_fit_json);
-      out << comm::cost_fits_json(fits);
+      out << bench::cost_fits_json(fits);
       if (!out) {
         std::fprintf(stderr, "dtrain: --fit-json: cannot write '%s'\n", o.bench_fit_json.c_str());
         code = kExitRuntime;

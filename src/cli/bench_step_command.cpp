@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/step_bench.h"
 #include "cli/commands.h"
 #include "cli/model_registry.h"
 #include "tensor/blas.h"
-#include "train/step_bench.h"
 
 namespace dtrain::cli {
 
@@ -16,7 +16,7 @@ double percent(double part, double whole) {
   return whole > 0 ? 100.0 * part / whole : 0.0;
 }
 
-void print_layers(const train::StepBenchResult& r) {
+void print_layers(const bench::StepBenchResult& r) {
   const bool several = r.layers.size() > 0 && r.layers.front().network != "model";
   std::printf("%-24s %-16s %9s %9s %10s %10s %8s %6s %8s\n", "layer", "type", "fwd_ms", "bwd_ms",
               "fwd_MFLOP", "bwd_MFLOP", "GFLOP/s", "share", "roofline");
@@ -42,7 +42,7 @@ void print_layers(const train::StepBenchResult& r) {
               r.samples_per_s(), r.step_ms > 0 ? r.step_flops() / r.step_ms * 1e-6 : 0.0);
 }
 
-void print_gemms(const train::StepBenchResult& r) {
+void print_gemms(const bench::StepBenchResult& r) {
   std::printf("\nsgemm on the step's GEMM shapes (this process, same threads; costliest first)\n");
   std::printf("%-24s %6s %11s %10s %8s  %s\n", "shape (op M x N x K)", "calls", "MFLOP/step",
               "sgemm_us", "GFLOP/s", "used by");
@@ -78,18 +78,18 @@ void print_gemms(const train::StepBenchResult& r) {
 
 int run_bench_step(const CliOptions& o) {
   tensor::set_blas_threads(o.threads);
-  const auto result = train::run_step_bench(load_model_config(o.train.model_name), o.bench_step);
+  const auto result = bench::run_step_bench(load_model_config(o.train.model_name), o.bench_step);
   if (o.json) {
-    std::printf("%s\n", train::step_bench_json(result).dump().c_str());
+    std::printf("%s\n", bench::step_bench_json(result).dump().c_str());
     std::fflush(stdout);
     return kExitOk;
   }
-  const auto load = train::load_average();
+  const auto load = bench::load_average();
   std::printf(
       "# dtrain bench step: model %s (%s), batch %zu, %d BLAS thread(s); medians of %d steps "
       "after %d warm-up\n# cpu: %s; load average %.2f %.2f %.2f\n",
       result.model.c_str(), result.task.c_str(), result.batch, result.threads, result.iterations,
-      result.warmup, train::cpu_model_name().c_str(), load[0], load[1], load[2]);
+      result.warmup, bench::cpu_model_name().c_str(), load[0], load[1], load[2]);
   print_layers(result);
   print_gemms(result);
   std::printf("notes:\n");

@@ -6,8 +6,9 @@
 #include "ckpt/checkpoint_files.h"
 #include "cli/commands.h"
 #include "comm/mpi/mpi_communicator.h"
+#include "eval/frechet_distance.h"
+#include "eval/gan_judge.h"
 #include "tensor/blas.h"
-#include "train/frechet_distance.h"
 #include "train/task.h"
 #include "train/trainer.h"
 
@@ -56,17 +57,16 @@ std::unique_ptr<train::Task> load_classifier(const std::string& option, const tr
 // Frechet distances in the classifier's features (train/frechet_distance.h): the samples
 // against the whole test set, and the test set's first half against its second, the floor
 // that real images themselves reach. Left out when too few images give no covariance.
-void report_frechet(const train::SampleJudgement& samples, const data::Dataset& test,
+void report_frechet(const eval::SampleJudgement& samples, const data::Dataset& test,
                     nn::Sequential& classifier, train::Report& r) {
   if (samples.count < 2 || test.size() < 4) return;
-  const auto real = train::judge_images(test, classifier, test.size());
+  const auto real = eval::judge_images(test, classifier, test.size());
   const std::size_t dim = real.features.dim, half = test.size() / 2;
   const std::span<const float> rows(real.features.values);
-  const double fd = train::frechet_distance(train::feature_moments(samples.features.values, dim),
-                                            train::feature_moments(rows, dim));
-  const double floor =
-      train::frechet_distance(train::feature_moments(rows.first(half * dim), dim),
-                              train::feature_moments(rows.subspan(half * dim), dim));
+  const double fd = eval::frechet_distance(eval::feature_moments(samples.features.values, dim),
+                                           eval::feature_moments(rows, dim));
+  const double floor = eval::frechet_distance(eval::feature_moments(rows.first(half * dim), dim),
+                                              eval::feature_moments(rows.subspan(half * dim), dim));
   r.json["frechet_distance"] = fd;  // NaN (null in JSON) when the features are not finite
   r.json["frechet_distance_real_halves"] = floor;
   r.json["frechet_real_images"] = real.count;
@@ -200,9 +200,9 @@ int run_eval(const CliOptions& o) {
   if (comm.rank() != 0) return kExitOk;
   if (classifier) {
     // Rank 0 alone: a thousand samples are cheap, and the figure is then rank-count free.
-    const auto judged = train::judge_samples(*task->models()[0].model, state.model.image_range,
-                                             *classifier->models()[0].model,
-                                             static_cast<std::size_t>(o.samples), state.seed);
+    const auto judged = eval::judge_samples(*task->models()[0].model, state.model.image_range,
+                                            *classifier->models()[0].model,
+                                            static_cast<std::size_t>(o.samples), state.seed);
     int present = 0, confident_present = 0;
     for (std::size_t c = 0; c < judged.class_counts.size(); ++c) {
       present += judged.class_counts[c] > 0;
@@ -214,8 +214,8 @@ int run_eval(const CliOptions& o) {
     r.json["confident_classes_present"] = confident_present;
     r.json["class_counts"] = judged.class_counts;
     // The ceiling to read the share against: the same classifier on as many real images.
-    const auto real = train::judge_images(data.test, *classifier->models()[0].model,
-                                          static_cast<std::size_t>(o.samples));
+    const auto real = eval::judge_images(data.test, *classifier->models()[0].model,
+                                         static_cast<std::size_t>(o.samples));
     r.json["real_images"] = real.count;
     r.json["real_confident_share"] = real.confident_share;
     char text[300];

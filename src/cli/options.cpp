@@ -8,7 +8,7 @@
 
 #include "cli/model_registry.h"
 #include "cli/option_parts.h"
-#include "comm/gradient_compression.h"
+#include "comm/sync/gradient_compression.h"
 #include "core/errors.h"
 #include "data/fashion_mnist.h"
 

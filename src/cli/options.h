@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "comm/allreduce_bench.h"
+#include "bench/allreduce_bench.h"
+#include "bench/step_bench.h"
 #include "comm/collectives/algorithm_table.h"
 #include "data/data_source.h"
-#include "train/step_bench.h"
 #include "train/train_config.h"
 
 namespace dtrain::cli {
@@ -72,14 +72,14 @@ struct CliOptions {
   double temperature = 0.8;
   std::string prime;
   std::uint64_t sample_seed = 0;
-  comm::AllreduceBenchOptions bench;
+  bench::AllreduceBenchOptions bench;
   bool bench_json = false;
   bool bench_tune = false;     // --tune: measure and write the size->algorithm table
   std::string bench_output;    // --output FILE for --tune
   bool bench_fit = false;      // --fit: alpha-beta-gamma per algorithm
   std::string bench_fit_json;  // --fit-json FILE (implies --fit)
   // bench step: --model goes to train.model_name, --threads to threads, --json to json.
-  train::StepBenchOptions bench_step;
+  bench::StepBenchOptions bench_step;
   std::string help_text;  // filled for Command::kHelp
 };
 

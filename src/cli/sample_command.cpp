@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "eval/text_sampler.h"
 #include "tensor/blas.h"
-#include "train/text_sampler.h"
 
 namespace dtrain::cli {
 
@@ -15,11 +15,11 @@ int run_sample(const CliOptions& o) {
     throw ConfigError("sample: " + m.path + " holds model '" + m.state.model.name + "' (task " +
                       m.state.model.task_kind() + "), expected a language_model (e.g. charlstm)");
   }
-  const auto text = train::sample_text(m.state.model, m.network().arena().params(),
-                                       {.length = static_cast<std::size_t>(o.sample_length),
-                                        .temperature = o.temperature,
-                                        .prime = o.prime,
-                                        .seed = o.sample_seed});
+  const auto text = eval::sample_text(m.state.model, m.network().arena().params(),
+                                      {.length = static_cast<std::size_t>(o.sample_length),
+                                       .temperature = o.temperature,
+                                       .prime = o.prime,
+                                       .seed = o.sample_seed});
   // The prime, then the generated characters, then one newline.
   std::fwrite(o.prime.data(), 1, o.prime.size(), stdout);
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -17,7 +17,7 @@
 #include "data/dataset.h"
 #include "nn/model_config.h"
 #include "nn/sequential.h"
-#include "train/confusion_matrix.h"
+#include "render/confusion_matrix.h"
 
 namespace dtrain::train {
 
@@ -37,7 +37,7 @@ struct EvalResult {
   double loss = 0.0;  // mean over the examples
   double accuracy = 0.0;
   std::int64_t count = 0;
-  ConfusionMatrix confusion;  // over every rank's examples
+  render::ConfusionMatrix confusion;  // over every rank's examples
 };
 
 // Figures for the metrics file (`json`) and for rank 0's epoch / final line (`text`).
@@ -161,32 +161,5 @@ struct GanEvalResult {
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
                            nn::ImageRange range, const data::Dataset& ds, comm::Communicator& comm,
                            int eval_batch, std::uint64_t seed);
-
-// How recognizable a generator's images are: `count` samples (noise from `seed`), mapped
-// from the generator's `range` to [0, 1], classified by `classifier`; the share whose top softmax
-// probability is >= threshold, how often each class is the top one, and their features.
-// Throws ConfigError when the classifier has no layer before a dense layer. One process, no
-// communication.
-// The features a Frechet distance compares: the output of the layer just before the
-// classifier's last dense layer (the cnn's relu2, 128 values), one row per image.
-struct ClassifierFeatures {
-  std::string layer;          // that layer's name
-  std::size_t dim = 0;        // values per image
-  std::vector<float> values;  // row-major [count x dim]
-};
-struct SampleJudgement {
-  std::int64_t count = 0;
-  double confident_share = 0.0;
-  std::vector<std::int64_t> class_counts;            // top class of every sample
-  std::vector<std::int64_t> confident_class_counts;  // of the confident ones
-  ClassifierFeatures features;                       // of every sample
-};
-SampleJudgement judge_samples(nn::Sequential& generator, nn::ImageRange range,
-                              nn::Sequential& classifier, std::size_t count, std::uint64_t seed,
-                              double threshold = 0.9);
-// The same figures for the first `count` images of a data set: the reference a GAN's
-// samples are read against (how confident the classifier is on real images).
-SampleJudgement judge_images(const data::Dataset& ds, nn::Sequential& classifier, std::size_t count,
-                             double threshold = 0.9);
 
 }  // namespace dtrain::train

@@ -9,10 +9,10 @@
 #include <memory>
 #include <vector>
 
-#include "comm/comm_thread.h"
 #include "comm/communicator.h"
-#include "comm/gradient_synchronizer.h"
-#include "comm/threaded_communicator.h"
+#include "comm/sync/comm_thread.h"
+#include "comm/sync/gradient_synchronizer.h"
+#include "comm/sync/threaded_communicator.h"
 #include "core/timeline.h"
 #include "data/dataset.h"
 #include "data/sampler.h"

@@ -10,8 +10,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "render/image_grid.h"
 #include "testing/run_command.h"
-#include "train/image_grid.h"
 
 namespace dtrain::testing {
 namespace {
@@ -26,21 +26,21 @@ struct Family {
 
 // The picture size the task's grid has (what a viewer opens): the autoencoder's two rows of
 // 10 labelled "input" / "output", the GAN's 10 x 10, both captioned, 28x28 gray images.
-train::GridLayout expected_grid(const std::string& prefix, int scale = 0) {
+render::GridLayout expected_grid(const std::string& prefix, int scale = 0) {
   const std::vector<float> images(100 * 28 * 28);
-  train::ImageGrid g{.images = images,
-                     .height = 28,
-                     .width = 28,
-                     .columns = 10,
-                     .title = "caption",
-                     .scale = scale};
+  render::ImageGrid g{.images = images,
+                      .height = 28,
+                      .width = 28,
+                      .columns = 10,
+                      .title = "caption",
+                      .scale = scale};
   if (prefix == "reconstructions") {
     g.count = 20;
     g.row_labels = {"input", "output"};
   } else {
     g.count = 100;
   }
-  return train::layout_image_grid(g);
+  return render::layout_image_grid(g);
 }
 
 std::uint32_t big_endian(const std::string& bytes, std::size_t at) {
@@ -100,7 +100,7 @@ TEST_P(BuiltinFamilies, TrainsUnderTwoRanksAndReportsItsFigures) {
     expect_png(dir + "/images/confusion-test.png", 0, 0);
   } else if (!f.image_prefix.empty()) {
     const auto grid = expected_grid(f.image_prefix);
-    EXPECT_GE(grid.width, train::kMinGridWidth);
+    EXPECT_GE(grid.width, render::kMinGridWidth);
     expect_png(dir + "/images/" + f.image_prefix + "-epoch-1.png", grid.width, grid.height);
   }
   // The checkpoint holds every network of the model; eval reports the family's figures.
@@ -248,7 +248,7 @@ TEST(OutputDir, ImageScaleSetsThePixelsPerImagePixel) {
                                 dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto grid = expected_grid("reconstructions", 1);
-  EXPECT_LT(grid.width, train::kMinGridWidth);
+  EXPECT_LT(grid.width, render::kMinGridWidth);
   expect_png(dir + "/reconstructions-epoch-1.png", grid.width, grid.height);
   const auto bad = run_dtrain(0, "--data synthetic --model autoencoder --image-scale 17");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;

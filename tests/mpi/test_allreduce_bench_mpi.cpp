@@ -7,12 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "comm/allreduce_bench.h"
+#include "bench/allreduce_bench.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "testing/mpi_test_env.h"
 
-namespace dtrain::comm {
+namespace dtrain::bench {
 namespace {
+
+using comm::MpiCommunicator;
+using comm::parse_algo;
 
 TEST(AllreduceBenchMpi, EveryAlgorithmIsExactAtEverySize) {
   MpiCommunicator reference("auto", 1024);  // small chunks: sizes above 4 KiB pipeline
@@ -49,4 +52,4 @@ TEST(AllreduceBenchMpi, EveryAlgorithmIsExactAtEverySize) {
 }
 
 }  // namespace
-}  // namespace dtrain::comm
+}  // namespace dtrain::bench

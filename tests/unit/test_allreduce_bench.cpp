@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "comm/allreduce_bench.h"
+#include "bench/allreduce_bench.h"
 #include "core/errors.h"
 #include "testing/in_process_communicator.h"
 
-namespace dtrain::comm {
+namespace dtrain::bench {
 namespace {
+
+using comm::Communicator;
 
 TEST(AllreduceBench, CorrectAllreduceHasNoWrongElements) {
   const int p = 3;
@@ -108,4 +110,4 @@ TEST(AllreduceBench, DefaultItersShrinkWithSize) {
 }
 
 }  // namespace
-}  // namespace dtrain::comm
+}  // namespace dtrain::bench

@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "comm/allreduce_model.h"
+#include "bench/allreduce_model.h"
 #include "comm/collectives/hierarchical.h"
 #include "core/errors.h"
 
-namespace dtrain::comm {
+namespace dtrain::bench {
 namespace {
+
+using comm::HierarchicalAllreduce;
 
 TEST(AllreduceModel, TextbookCoefficients) {
   const std::size_t n = 1 << 20;
@@ -72,4 +74,4 @@ TEST(AllreduceModel, FitRecoversKnownParameters) {
 }
 
 }  // namespace
-}  // namespace dtrain::comm
+}  // namespace dtrain::bench

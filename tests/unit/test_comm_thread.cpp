@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "comm/comm_thread.h"
-#include "comm/threaded_communicator.h"
+#include "comm/sync/comm_thread.h"
+#include "comm/sync/threaded_communicator.h"
 #include "core/errors.h"
 #include "testing/in_process_communicator.h"
 

@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include "core/rng.h"
-#include "train/frechet_distance.h"
+#include "eval/frechet_distance.h"
 
-namespace dtrain::train {
+namespace dtrain::eval {
 namespace {
 
 FeatureMoments gaussian(std::vector<double> mean, std::vector<double> covariance) {
@@ -164,4 +164,4 @@ TEST(FrechetDistance, BadInputIsRefused) {
 }
 
 }  // namespace
-}  // namespace dtrain::train
+}  // namespace dtrain::eval

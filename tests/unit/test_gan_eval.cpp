@@ -8,6 +8,7 @@
 
 #include "comm/self_communicator.h"
 #include "core/errors.h"
+#include "eval/gan_judge.h"
 #include "nn/model_config.h"
 #include "train/task.h"
 
@@ -41,15 +42,15 @@ data::Dataset images(std::vector<std::uint8_t> pixels) {
 
 TEST(JudgeImages, CountsConfidentTopClasses) {
   auto classifier = one_pixel_classifier();
-  const auto j = judge_images(images({0, 255, 128, 74}), *classifier, 1000);
+  const auto j = eval::judge_images(images({0, 255, 128, 74}), *classifier, 1000);
   EXPECT_EQ(j.count, 4);  // no more than the data set holds
   EXPECT_DOUBLE_EQ(j.confident_share, 0.5);
   EXPECT_EQ(j.class_counts, (std::vector<std::int64_t>{2, 2}));  // 128: l0 = +0.02
   EXPECT_EQ(j.confident_class_counts, (std::vector<std::int64_t>{1, 1}));
   // A lower threshold takes in 74 (p = 0.89); the count limit takes the first images only.
-  EXPECT_DOUBLE_EQ(judge_images(images({0, 255, 128, 74}), *classifier, 4, 0.85).confident_share,
-                   0.75);
-  const auto first_two = judge_images(images({0, 255, 128, 74}), *classifier, 2);
+  EXPECT_DOUBLE_EQ(
+      eval::judge_images(images({0, 255, 128, 74}), *classifier, 4, 0.85).confident_share, 0.75);
+  const auto first_two = eval::judge_images(images({0, 255, 128, 74}), *classifier, 2);
   EXPECT_EQ(first_two.count, 2);
   EXPECT_DOUBLE_EQ(first_two.confident_share, 1.0);
 }
@@ -58,7 +59,7 @@ TEST(JudgeImages, ManyBatchesAddUp) {
   auto classifier = one_pixel_classifier();
   std::vector<std::uint8_t> pixels(1001, 0);  // more than one batch of 250
   pixels[1000] = 128;
-  const auto j = judge_images(images(pixels), *classifier, 1001);
+  const auto j = eval::judge_images(images(pixels), *classifier, 1001);
   EXPECT_EQ(j.class_counts, (std::vector<std::int64_t>{1, 1000}));
   EXPECT_DOUBLE_EQ(j.confident_share, 1000.0 / 1001.0);
 }
@@ -69,7 +70,7 @@ TEST(JudgeImages, ShapeMismatchIsAConfigError) {
   two_by_two.height = two_by_two.width = 2;
   two_by_two.channels = 1;
   two_by_two.pixels.assign(8, 0);
-  EXPECT_THROW(judge_images(two_by_two, *classifier, 2), ConfigError);
+  EXPECT_THROW(eval::judge_images(two_by_two, *classifier, 2), ConfigError);
 }
 
 TEST(JudgeImages, KeepsTheFeaturesBeforeTheLastDenseLayer) {
@@ -88,7 +89,7 @@ TEST(JudgeImages, KeepsTheFeaturesBeforeTheLastDenseLayer) {
   biases[0] = biases[1] = 0.0f;
   std::vector<std::uint8_t> pixels(300);  // more than one batch of 250
   for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i % 256);
-  const auto j = judge_images(images(pixels), *model, 300);
+  const auto j = eval::judge_images(images(pixels), *model, 300);
   EXPECT_EQ(j.features.layer, "hidden");
   ASSERT_EQ(j.features.dim, 2u);
   ASSERT_EQ(j.features.values.size(), 600u);
@@ -97,7 +98,7 @@ TEST(JudgeImages, KeepsTheFeaturesBeforeTheLastDenseLayer) {
     EXPECT_FLOAT_EQ(j.features.values[2 * i + 1], 0.0f) << i;
   }
   // The one-pixel classifier's last dense layer reads the flattened image itself.
-  const auto flat = judge_images(images({0, 255}), *one_pixel_classifier(), 2);
+  const auto flat = eval::judge_images(images({0, 255}), *one_pixel_classifier(), 2);
   EXPECT_EQ(flat.features.layer, "flatten0");
   EXPECT_EQ(flat.features.values, (std::vector<float>{0.0f, 1.0f}));
 }
@@ -108,7 +109,7 @@ TEST(JudgeImages, AClassifierWithoutADenseLayerHasNoFeatures) {
   c.input_height = c.input_width = c.input_channels = 1;
   c.layers = {{.type = "flatten"}, {.type = "sigmoid"}};
   auto model = nn::build_model(c);
-  EXPECT_THROW(judge_images(images({0}), *model, 1), ConfigError);
+  EXPECT_THROW(eval::judge_images(images({0}), *model, 1), ConfigError);
 }
 
 // A one-value network: flatten, then Dense 1 with the given weight and bias, then a 1x1x1
@@ -150,11 +151,11 @@ TEST(GanImageRange, SamplesAreJudgedInZeroToOne) {
   // 0.5, where the classifier's logits tie (class 0, not confident).
   auto generator = affine(0.0f, 0.0f);
   auto classifier = one_pixel_classifier();
-  const auto unit = judge_samples(*generator, nn::ImageRange::kZeroToOne, *classifier, 10, 1);
+  const auto unit = eval::judge_samples(*generator, nn::ImageRange::kZeroToOne, *classifier, 10, 1);
   EXPECT_EQ(unit.class_counts, (std::vector<std::int64_t>{0, 10}));
   EXPECT_DOUBLE_EQ(unit.confident_share, 1.0);
   const auto symmetric =
-      judge_samples(*generator, nn::ImageRange::kMinusOneToOne, *classifier, 10, 1);
+      eval::judge_samples(*generator, nn::ImageRange::kMinusOneToOne, *classifier, 10, 1);
   EXPECT_EQ(symmetric.class_counts, (std::vector<std::int64_t>{10, 0}));
   EXPECT_DOUBLE_EQ(symmetric.confident_share, 0.0);
 }

@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "comm/gradient_compression.h"
+#include "comm/sync/gradient_compression.h"
 #include "core/errors.h"
 #include "testing/in_process_communicator.h"
 

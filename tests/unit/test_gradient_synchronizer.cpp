@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "comm/bucket_plan.h"
-#include "comm/gradient_synchronizer.h"
+#include "comm/sync/bucket_plan.h"
+#include "comm/sync/gradient_synchronizer.h"
 #include "core/errors.h"
 #include "core/rng.h"
 #include "testing/in_process_communicator.h"

@@ -14,10 +14,10 @@
 #include "core/errors.h"
 #include "data/data_source.h"
 #include "data/text_dataset.h"
+#include "eval/text_sampler.h"
 #include "nn/language_model_spec.h"
 #include "nn/model_config.h"
 #include "train/task.h"
-#include "train/text_sampler.h"
 
 namespace dtrain {
 namespace {
@@ -232,15 +232,15 @@ TEST(TextSampler, GeneratesTheRequestedCharactersFromTheVocabulary) {
   auto model = nn::build_model(spec);
   model->init_params(5);
   const auto params = model->arena().params();
-  const auto text = train::sample_text(spec, params, {.length = 40, .seed = 9});
+  const auto text = eval::sample_text(spec, params, {.length = 40, .seed = 9});
   ASSERT_EQ(text.size(), 40u);
   for (char c : text) EXPECT_NE(spec.vocabulary.find(c), std::string::npos);
-  EXPECT_EQ(train::sample_text(spec, params, {.length = 40, .seed = 9}), text);  // seeded
-  EXPECT_NE(train::sample_text(spec, params, {.length = 40, .seed = 10}), text);
-  EXPECT_EQ(train::sample_text(spec, params, {.length = 7, .prime = "abcdabcdab"}).size(), 7u);
-  EXPECT_TRUE(train::sample_text(spec, params, {.length = 0}).empty());
-  EXPECT_THROW(train::sample_text(spec, params, {.length = 3, .prime = "abz"}), ConfigError);
-  EXPECT_THROW(train::sample_text(spec, params, {.length = 3, .temperature = 0.0}), ConfigError);
+  EXPECT_EQ(eval::sample_text(spec, params, {.length = 40, .seed = 9}), text);  // seeded
+  EXPECT_NE(eval::sample_text(spec, params, {.length = 40, .seed = 10}), text);
+  EXPECT_EQ(eval::sample_text(spec, params, {.length = 7, .prime = "abcdabcdab"}).size(), 7u);
+  EXPECT_TRUE(eval::sample_text(spec, params, {.length = 0}).empty());
+  EXPECT_THROW(eval::sample_text(spec, params, {.length = 3, .prime = "abz"}), ConfigError);
+  EXPECT_THROW(eval::sample_text(spec, params, {.length = 3, .temperature = 0.0}), ConfigError);
 }
 
 TEST(TextSampler, AColdTemperatureFollowsTheLastPositionsArgMax) {
@@ -258,7 +258,7 @@ TEST(TextSampler, AColdTemperatureFollowsTheLastPositionsArgMax) {
     }
   }
   // The first character (no prime) is drawn uniformly; every later one is 'y'.
-  const auto text = train::sample_text(spec, arena.params(), {.length = 12, .temperature = 0.5});
+  const auto text = eval::sample_text(spec, arena.params(), {.length = 12, .temperature = 0.5});
   ASSERT_EQ(text.size(), 12u);
   EXPECT_EQ(text.substr(1), std::string(11, 'y'));
 }

@@ -9,14 +9,14 @@
 #include "comm/self_communicator.h"
 #include "core/errors.h"
 #include "nn/model_config.h"
+#include "render/canvas.h"
+#include "render/confusion_matrix.h"
+#include "render/image_grid.h"
 #include "testing/run_command.h"
 #include "testing/small_problem.h"
-#include "train/canvas.h"
-#include "train/confusion_matrix.h"
-#include "train/image_grid.h"
 #include "train/task.h"
 
-namespace dtrain::train {
+namespace dtrain::render {
 namespace {
 
 struct Png {
@@ -146,7 +146,7 @@ TEST(ConfusionMatrix, EvaluationCountsSumToTheSetSizeAndTheDiagonalIsTheAccuracy
   model->init_params(3);
   comm::SelfCommunicator self;
   const auto& test = testing::small_splits().test;
-  const auto r = evaluate(*model, test, self, 7);
+  const auto r = train::evaluate(*model, test, self, 7);
   ASSERT_EQ(r.confusion.classes, 10u);
   EXPECT_EQ(r.confusion.total(), static_cast<std::int64_t>(test.size()));
   EXPECT_EQ(r.confusion.correct(),
@@ -188,4 +188,4 @@ TEST(ConfusionMatrix, FashionMnistClassesHaveTheirNames) {
 }
 
 }  // namespace
-}  // namespace dtrain::train
+}  // namespace dtrain::render

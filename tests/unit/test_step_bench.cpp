@@ -3,10 +3,10 @@
 // No timing is checked, only that the figures are there and add up.
 #include <gtest/gtest.h>
 
+#include "bench/step_bench.h"
 #include "cli/model_registry.h"
-#include "train/step_bench.h"
 
-namespace dtrain::train {
+namespace dtrain::bench {
 namespace {
 
 double pass_flops(const nn::Layer& layer, std::size_t batch, bool input_grad, nn::Pass pass) {
@@ -125,4 +125,4 @@ TEST(StepBench, LanguageModelGetsASyntheticVocabulary) {
 }
 
 }  // namespace
-}  // namespace dtrain::train
+}  // namespace dtrain::bench
