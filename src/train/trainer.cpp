@@ -9,30 +9,16 @@
 #include "core/errors.h"
 #include "core/hash.h"
 #include "data/batch.h"
+#include "train/checkpointing.h"
+#include "train/rank0_write.h"
 #include "train/replica_check.h"
 #include "train/stop_signal.h"
+#include "train/timeline_file.h"
 
 namespace dtrain::train {
 
 using Clock = std::chrono::steady_clock;
 using tensor::Shape;
-
-std::uint64_t TrainConfig::fingerprint() const {
-  Fingerprint f;
-  f.add(model_name).add(epochs).add(global_batch).add(lr).add(linear_lr_scaling);
-  f.add(warmup_epochs).add(seed).add(max_steps).add(eval_batch);
-  f.add(optimizer.kind).add(optimizer.momentum).add(optimizer.beta1).add(optimizer.beta2);
-  f.add(optimizer.epsilon).add(allreduce_fingerprint);
-  // Not overlap: it changes when buckets are reduced, never what they sum to.
-  f.add(bucket_mb).add(grad_compression).add(error_feedback);
-  return f.value();
-}
-
-void TrainConfig::apply_model_defaults(bool lr_given) {
-  const auto& d = model_spec.defaults;
-  if (!lr_given && d.lr > 0.0f) lr = d.lr;
-  if (optimizer.kind == "adam" && d.adam_beta1 > 0.0f) optimizer.beta1 = d.adam_beta1;
-}
 
 namespace {
 
@@ -60,23 +46,6 @@ std::vector<comm::LayerParams> layer_params(const nn::Sequential& model) {
     layers.push_back({i, r.begin, r.end});
   }
   return layers;
-}
-
-}  // namespace
-
-namespace {
-
-// Runs `write` on rank 0 alone; every rank learns the outcome, so a failed write (disk full,
-// unwritable directory) ends all ranks together with rank 0's message instead of leaving
-// the others waiting in the next collective.
-template <typename F>
-void rank0_then_agree(comm::Communicator& comm, F&& write, const std::string& failure_prefix,
-                      const std::string& other_ranks_message) {
-  const Failure failure = comm.rank() == 0 ? capture_failure(std::forward<F>(write)) : Failure{};
-  if (comm.allreduce_max(failure.exit_code != 0 ? 1 : 0) == 0) return;
-  TrainingError error(comm.rank() == 0 ? failure_prefix + failure.message : other_ranks_message);
-  error.mark_collective();
-  throw error;
 }
 
 }  // namespace
@@ -168,56 +137,9 @@ const nn::ParamGradsFinal* Trainer::StepUpdates::grads_final(std::size_t i) {
 }
 
 void Trainer::restore(const TrainState& state) {
-  auto mismatch = [&](const std::string& what) {
-    CheckpointError error("the checkpoint does not fit this run: " + what);
-    error.mark_collective();
-    throw error;
-  };
-  const auto& models = task_.models();
-  const auto saved_models = state.models();
-  bool same_layout = saved_models.size() == models.size();
-  for (std::size_t m = 0; same_layout && m < models.size(); ++m) {
-    const auto& arena = models[m].model->arena();
-    const auto& slots = arena.slots();
-    const auto& saved = saved_models[m];
-    same_layout = saved.role == models[m].role && saved.slots.size() == slots.size() &&
-                  saved.params.size() == arena.arena_size();
-    for (std::size_t i = 0; same_layout && i < slots.size(); ++i) {
-      same_layout = saved.slots[i].name == slots[i].name &&
-                    saved.slots[i].shape == slots[i].shape &&
-                    saved.slots[i].offset == slots[i].offset;
-    }
-  }
-  if (!same_layout) {
-    mismatch("it holds model '" + state.model.name + "' (" + state.model_name +
-             ") but --model is '" + config_.model_name + "' with another parameter layout");
-  }
-  if (state.optimizer.kind != config_.optimizer.kind) {
-    mismatch("it was trained with --optimizer " + state.optimizer.kind + ", this run uses " +
-             config_.optimizer.kind);
-  }
-  if (state.global_batch != config_.global_batch) {
-    mismatch("it was trained with --batch-size " + std::to_string(state.global_batch) +
-             ", this run uses " + std::to_string(config_.global_batch) +
-             " (the position in the epoch is counted in global batches)");
-  }
-  if (state.seed != config_.seed) {
-    mismatch("it was trained with --seed " + std::to_string(state.seed) + ", this run uses " +
-             std::to_string(config_.seed) + " (the data order depends on it)");
-  }
-  for (std::size_t m = 0; m < models.size(); ++m) {
-    const auto& saved = saved_models[m];
-    std::copy(saved.params.begin(), saved.params.end(), models[m].model->arena().params().begin());
-    optimizers_[m]->set_steps(saved.optimizer_steps);
-    auto& arrays = optimizers_[m]->state();
-    if (arrays.size() != saved.optimizer_state.size()) mismatch("optimizer state arrays differ");
-    for (std::size_t i = 0; i < arrays.size(); ++i) {
-      if (arrays[i].values.size() != saved.optimizer_state[i].values.size()) {
-        mismatch("optimizer state '" + arrays[i].name + "' has another size");
-      }
-      arrays[i].values = saved.optimizer_state[i].values;
-    }
-  }
+  const LiveModels live{task_.models(), optimizers_};
+  check_state_fits(state, config_, live);
+  restore_models(state, live);
   restore_residuals(state);
   global_step_ = state.global_step;
   last_saved_step_ = state.global_step;
@@ -228,7 +150,11 @@ void Trainer::restore(const TrainState& state) {
   } else {
     start_epoch_ = state.epoch;
     start_step_ = state.step_in_epoch;
-    if (state.epoch_sums.size() != epoch_sums_.size()) mismatch("the epoch's sums differ");
+    if (state.epoch_sums.size() != epoch_sums_.size()) {
+      CheckpointError error("the checkpoint does not fit this run: the epoch's sums differ");
+      error.mark_collective();
+      throw error;
+    }
     // The sums are over all ranks: count them once.
     if (comm_.rank() == 0) epoch_sums_ = state.epoch_sums;
   }
@@ -249,20 +175,6 @@ void Trainer::write_metrics(const nlohmann::json& line) {
 bool Trainer::agree_on_stop() {
   if (!config_.stop_on_signals) return false;
   return comm_.allreduce_max(stop_requested() ? 1 : 0) != 0;
-}
-
-std::vector<std::vector<float>> Trainer::gather_residuals(std::size_t model) {
-  const auto mine = synchronizer_.residual(model);
-  if (mine.empty()) return {};
-  // One broadcast per rank: simple, and a checkpoint is rare next to the steps between.
-  std::vector<std::vector<float>> all;
-  std::vector<float> buffer(mine.size());
-  for (int r = 0; r < comm_.size(); ++r) {
-    if (r == comm_.rank()) std::copy(mine.begin(), mine.end(), buffer.begin());
-    comm_.broadcast(std::span<float>(buffer), r);
-    if (comm_.rank() == 0) all.push_back(buffer);
-  }
-  return all;
 }
 
 void Trainer::restore_residuals(const TrainState& state) {
@@ -293,47 +205,17 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   std::vector<double> sums = epoch_sums_;
   comm_.allreduce_sum(std::span<double>(sums));
   std::vector<std::vector<std::vector<float>>> residuals;
-  for (std::size_t m = 0; m < task_.models().size(); ++m) residuals.push_back(gather_residuals(m));
+  for (std::size_t m = 0; m < task_.models().size(); ++m) {
+    residuals.push_back(gather_to_rank0(comm_, synchronizer_.residual(m)));
+  }
   std::string written;
   rank0_then_agree(
       comm_,
       [&] {
-        TrainState state;
-        state.model = config_.model_spec;
-        const auto& models = task_.models();
-        std::vector<ModelState> saved_models;
-        for (std::size_t m = 0; m < models.size(); ++m) {
-          ModelState saved;
-          saved.role = models[m].role;
-          saved.slots = models[m].model->arena().slots();
-          const auto params = models[m].model->arena().params();
-          for (float p : params) {
-            if (!std::isfinite(p))
-              throw TrainingError("parameters are not finite; not saving them");
-          }
-          saved.params.assign(params.begin(), params.end());
-          saved.optimizer_steps = optimizers_[m]->steps();
-          saved.optimizer_state = optimizers_[m]->state();
-          saved.error_feedback = std::move(residuals[m]);
-          saved_models.push_back(std::move(saved));
-        }
-        state.set_models(std::move(saved_models));
-        state.optimizer = config_.optimizer;
-        state.epoch = epoch;
-        state.step_in_epoch = step_in_epoch;
-        state.global_step = global_step_;
-        state.seed = config_.seed;
-        state.world_size = comm_.size();
-        state.global_batch = config_.global_batch;
-        state.lr = config_.lr;
-        state.linear_lr_scaling = config_.linear_lr_scaling;
-        state.warmup_epochs = config_.warmup_epochs;
-        state.epochs = config_.epochs;
-        state.max_steps = config_.max_steps;
-        state.model_name = config_.model_name;
-        state.epoch_sums = sums;
-        state.metrics = metrics_lines_;
-        written = store_->save(std::move(state));
+        written = store_->save(capture_state(
+            config_, {task_.models(), optimizers_}, std::move(residuals),
+            {.epoch = epoch, .step_in_epoch = step_in_epoch, .global_step = global_step_},
+            comm_.size(), std::move(sums), metrics_lines_));
       },
       "writing a checkpoint at step " + std::to_string(global_step_) + " failed: ",
       "rank 0 failed to write a checkpoint");
@@ -460,107 +342,70 @@ void Trainer::write_outputs(int epoch) {
 
 void Trainer::write_timeline() {
   if (!timeline_) return;
-  comm::liveness::PhaseScope phase(comm::liveness::Phase::kOutputs);
-  // Rank 0 gathers: every rank's part goes to it in one broadcast per rank (lengths first).
-  const std::string mine = timeline_->trace_events(comm_.rank());
-  const auto lengths = comm_.allgather(static_cast<std::uint64_t>(mine.size()));
-  std::vector<std::string> parts;
-  for (int r = 0; r < comm_.size(); ++r) {
-    std::string part = r == comm_.rank() ? mine : std::string(lengths[r], '\0');
-    comm_.broadcast(std::as_writable_bytes(std::span<char>(part.data(), part.size())), r);
-    if (comm_.rank() == 0) parts.push_back(std::move(part));
-  }
-  rank0_then_agree(
-      comm_,
-      [&] {
-        std::ofstream out(config_.timeline_path, std::ios::binary | std::ios::trunc);
-        out << Timeline::trace_file(parts);
-        out.flush();
-        if (!out) throw ConfigError("cannot write '" + config_.timeline_path + "'");
-        if (config_.log_epochs) progress_.message("timeline: " + config_.timeline_path);
-      },
-      "--timeline: ", "rank 0 failed to write the timeline");
+  write_timeline_file(comm_, *timeline_, config_.timeline_path, [&](const std::string& path) {
+    if (config_.log_epochs) progress_.message("timeline: " + path);
+  });
 }
 
-TrainResult Trainer::run() {
-  if (timeline_) {
-    comm_.barrier();  // one origin for every rank's clock (one host: the same clock)
-    timeline_->set_origin(Clock::now());
-  }
-  const auto run_start = Clock::now();
-  // Setup (data, configuration checks) is over: from here a wait on a peer is bounded by
-  // --comm-timeout, except in the phases that set their own (evaluation, checkpoint, outputs).
-  comm::liveness::PhaseScope training(comm::liveness::Phase::kTraining);
-  TrainResult result;
+// An epoch: its steps (checkpoints at the --checkpoint-every-steps cadence; a stop request
+// agreed on between steps), timed from a common start. Returns how it ended.
+Trainer::EpochOutcome Trainer::train_epoch(int epoch, TrainResult& result) {
   const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
-  auto limit_reached = [&] { return config_.max_steps > 0 && global_step_ >= config_.max_steps; };
-  // Where the run stands (epoch, steps done in it), for the final checkpoint.
-  int position_epoch = start_epoch_;
-  std::int64_t position_step = start_step_;
-  for (int epoch = start_epoch_; epoch <= config_.epochs && !limit_reached(); ++epoch) {
-    sampler_.start_epoch(epoch);
-    std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
-    progress_.start_epoch(epoch, step);
-    synchronizer_.reset_seconds();
-    if (step == 0) std::fill(epoch_sums_.begin(), epoch_sums_.end(), 0.0);
-    result_samples_this_epoch_ = 0;
-    comm_.barrier();  // time the epoch from a common start
-    const auto epoch_start = Clock::now();
-    bool stop = false;
-    for (; step < steps && !limit_reached(); ++step) {
-      train_step(static_cast<std::size_t>(step));
-      position_epoch = epoch;
-      position_step = step + 1;
-      result_samples_this_epoch_ += config_.global_batch;
-      progress_.step(step + 1);
-      const bool epoch_done = step + 1 == steps;
-      if (!epoch_done && config_.checkpoint_every_steps > 0 &&
-          global_step_ % config_.checkpoint_every_steps == 0) {
-        save_checkpoint(epoch, step + 1, result);
-      }
-      // At the epoch's last step the stop is handled after the epoch is reported.
-      if (!epoch_done && agree_on_stop()) {
-        stop = true;
-        ++step;
-        break;
-      }
+  sampler_.start_epoch(epoch);
+  std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
+  progress_.start_epoch(epoch, step);
+  synchronizer_.reset_seconds();
+  if (step == 0) std::fill(epoch_sums_.begin(), epoch_sums_.end(), 0.0);
+  result_samples_this_epoch_ = 0;
+  comm_.barrier();  // time the epoch from a common start
+  const auto epoch_start = Clock::now();
+  bool stop = false;
+  for (; step < steps && !step_limit_reached(); ++step) {
+    train_step(static_cast<std::size_t>(step));
+    position_ = {.epoch = epoch, .step_in_epoch = step + 1, .global_step = global_step_};
+    result_samples_this_epoch_ += config_.global_batch;
+    progress_.step(step + 1);
+    const bool epoch_done = step + 1 == steps;
+    if (!epoch_done && config_.checkpoint_every_steps > 0 &&
+        global_step_ % config_.checkpoint_every_steps == 0) {
+      save_checkpoint(epoch, step + 1, result);
     }
-    comm_.barrier();
-    const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    result.train_seconds += epoch_seconds;
-    result.samples += result_samples_this_epoch_;
-    if (stop) {
-      save_checkpoint(epoch, step, result);
-      result.stopped_by_signal = true;
-      result.checkpoint_written_at_stop = store_ != nullptr;
-      result.steps = global_step_;
-      result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-      write_timeline();
-      return result;
-    }
-    if (result_samples_this_epoch_ == 0 && step < steps) break;  // nothing ran (step limit)
-    if (step < steps) {
-      // Cut short by --max-steps: report what ran, like a full epoch.
-      finish_epoch(epoch, epoch_seconds, result);
+    // At the epoch's last step the stop is handled after the epoch is reported.
+    if (!epoch_done && agree_on_stop()) {
+      stop = true;
+      ++step;
       break;
     }
-    finish_epoch(epoch, epoch_seconds, result);
-    if (store_ && (config_.checkpoint_every_steps == 0 ||
-                   global_step_ % config_.checkpoint_every_steps == 0)) {
-      save_checkpoint(epoch, steps, result);
-    }
-    if (agree_on_stop()) {
-      if (store_ && last_saved_step_ != global_step_) save_checkpoint(epoch, steps, result);
-      result.stopped_by_signal = true;
-      result.checkpoint_written_at_stop = store_ != nullptr;
-      result.steps = global_step_;
-      result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-      write_timeline();
-      return result;
-    }
   }
-  if (store_ && last_saved_step_ != global_step_) {
-    save_checkpoint(position_epoch, position_step, result);  // the final state, any cadence
+  comm_.barrier();
+  const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+  result.train_seconds += seconds;
+  result.samples += result_samples_this_epoch_;
+  if (stop) return {EpochEnd::kStopRequested, seconds};
+  if (step == steps) return {EpochEnd::kComplete, seconds};
+  // Cut short by --max-steps.
+  return {result_samples_this_epoch_ == 0 ? EpochEnd::kNothingRan : EpochEnd::kStepLimit, seconds};
+}
+
+// A stop request (SIGTERM, SIGUSR1, SIGINT) that every rank agreed on: save where the run
+// stands unless that step is saved already, and end the run (exit 75 when a store is set).
+TrainResult Trainer::stop_early(TrainResult& result) {
+  if (last_saved_step_ != global_step_) {
+    save_checkpoint(position_.epoch, position_.step_in_epoch, result);
+  }
+  result.stopped_by_signal = true;
+  result.checkpoint_written_at_stop = store_ != nullptr;
+  result.steps = global_step_;
+  result.seconds = std::chrono::duration<double>(Clock::now() - run_start_).count();
+  write_timeline();
+  return result;
+}
+
+// The end of a run that was not stopped: the final state saved (whatever the cadence), the
+// test set evaluated, the final metrics line, pictures and timeline.
+void Trainer::finish_run(TrainResult& result) {
+  if (last_saved_step_ != global_step_) {
+    save_checkpoint(position_.epoch, position_.step_in_epoch, result);
   }
   result.steps = global_step_;
   {
@@ -569,7 +414,7 @@ TrainResult Trainer::run() {
     result.final_report = task_.final_report(data_.test, comm_, eval_batch());
   }
   result.test = result.final_report.classifier;
-  result.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
+  result.seconds = std::chrono::duration<double>(Clock::now() - run_start_).count();
   nlohmann::json line{{"event", "final"},
                       {"world_size", comm_.size()},
                       {"steps", result.steps},
@@ -578,6 +423,33 @@ TrainResult Trainer::run() {
   write_metrics(line);
   write_outputs(0);
   write_timeline();
+}
+
+// The run, one epoch at a time: train it, report it (metrics line, validation, pictures),
+// checkpoint it, and stop early where every rank agreed to.
+TrainResult Trainer::run() {
+  if (timeline_) {
+    comm_.barrier();  // one origin for every rank's clock (one host: the same clock)
+    timeline_->set_origin(Clock::now());
+  }
+  run_start_ = Clock::now();
+  // Setup (data, configuration checks) is over: from here a wait on a peer is bounded by
+  // --comm-timeout, except in the phases that set their own (evaluation, checkpoint, outputs).
+  comm::liveness::PhaseScope training(comm::liveness::Phase::kTraining);
+  TrainResult result;
+  position_ = {.epoch = start_epoch_, .step_in_epoch = start_step_, .global_step = global_step_};
+  for (int epoch = start_epoch_; epoch <= config_.epochs && !step_limit_reached(); ++epoch) {
+    const auto [end, seconds] = train_epoch(epoch, result);
+    if (end == EpochEnd::kStopRequested) return stop_early(result);
+    if (end == EpochEnd::kNothingRan) break;
+    finish_epoch(epoch, seconds, result);  // a cut-short epoch reports what ran
+    if (end == EpochEnd::kStepLimit) break;
+    if (config_.checkpoint_every_steps == 0 || global_step_ % config_.checkpoint_every_steps == 0) {
+      save_checkpoint(epoch, position_.step_in_epoch, result);
+    }
+    if (agree_on_stop()) return stop_early(result);
+  }
+  finish_run(result);
   return result;
 }
 

@@ -5,6 +5,7 @@
 // same optimizer step, so the replicas stay bit-identical. What a step computes is the
 // Task's (task.h): classify, reconstruct or gan.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "nn/sequential.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "train/checkpointing.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task.h"
@@ -73,6 +75,17 @@ class Trainer {
   Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* task,
           const data::DataSplits& data, const TrainConfig& config, CheckpointStore* store,
           const TrainState* resume);
+  enum class EpochEnd { kComplete, kStepLimit, kNothingRan, kStopRequested };
+  struct EpochOutcome {
+    EpochEnd end;
+    double seconds;  // the epoch's training time (evaluation excluded)
+  };
+  EpochOutcome train_epoch(int epoch, TrainResult& result);
+  TrainResult stop_early(TrainResult& result);
+  void finish_run(TrainResult& result);
+  bool step_limit_reached() const {
+    return config_.max_steps > 0 && global_step_ >= config_.max_steps;
+  }
   void train_step(std::size_t step_in_epoch);
   // Average model i's gradients over ranks, check them, apply its optimizer.
   void update(std::size_t i, double local_loss);
@@ -86,8 +99,6 @@ class Trainer {
   // so a failed write stops every rank.
   void write_outputs(int epoch);
   void write_metrics(const nlohmann::json& line);
-  // Every rank's residuals to rank 0 (collective), for a checkpoint; rank 0's in rank order.
-  std::vector<std::vector<float>> gather_residuals(std::size_t model);
   void restore_residuals(const TrainState& state);
   // Collective: rank 0 writes every rank's events to config_.timeline_path.
   void write_timeline();
@@ -145,6 +156,8 @@ class Trainer {
   int start_epoch_ = 1;
   std::int64_t start_step_ = 0;  // within start_epoch_
   std::int64_t last_saved_step_ = -1;
+  RunPosition position_;  // where the run stands, for the checkpoint of a stop or the end
+  std::chrono::steady_clock::time_point run_start_;
   StepUpdates updates_;
   std::vector<std::string> metrics_lines_;  // rank 0: every line written, for checkpoints
   // The task's running sums of the current epoch on this rank.
