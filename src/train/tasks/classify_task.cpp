@@ -6,16 +6,11 @@
 #include "data/batch.h"
 #include "nn/loss.h"
 #include "train/task.h"
+#include "train/tasks/sharded_eval.h"
 
 namespace dtrain::train {
 
 namespace {
-
-std::string format(const char* fmt, double a, double b) {
-  char text[128];
-  std::snprintf(text, sizeof text, fmt, a, b);
-  return text;
-}
 
 class ClassifyTask final : public Task {
  public:
@@ -47,12 +42,12 @@ class ClassifyTask final : public Task {
     val_confusion_ = v.confusion;
     Report r;
     r.json = {{"train_loss", loss}, {"train_acc", acc}};
-    r.text = format("train_loss %.4f  train_acc %.4f", loss, acc);
+    r.text = figure("train_loss", loss) + "  " + figure("train_acc", acc);
     if (v.count > 0) {
       r.json["val_loss"] = v.loss;
       r.json["val_acc"] = v.accuracy;
     }
-    r.text += format("  val_loss %.4f  val_acc %.4f", v.loss, v.accuracy);
+    r.text += "  " + figure("val_loss", v.loss) + "  " + figure("val_acc", v.accuracy);
     return r;
   }
 
@@ -62,7 +57,7 @@ class ClassifyTask final : public Task {
     test_confusion_ = t.confusion;
     Report r;
     r.json = {{"test_loss", t.loss}, {"test_acc", t.accuracy}};
-    r.text = format("test_loss %.4f  test_acc %.4f", t.loss, t.accuracy);
+    r.text = figure("test_loss", t.loss) + "  " + figure("test_acc", t.accuracy);
     r.classifier = t;
     r.examples = t.count;
     return r;
@@ -102,33 +97,25 @@ class ClassifyTask final : public Task {
 
 EvalResult evaluate(nn::Sequential& model, const data::Dataset& ds, comm::Communicator& comm,
                     int eval_batch) {
-  const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
-  tensor::Tensor x;
-  std::vector<std::int32_t> y;
   const std::size_t classes = model.output_shape().numel();
   // loss, correct, count, then the confusion counts: one allreduce for all of them (doubles
   // hold counts exactly up to 2^53).
   std::vector<double> sums(3 + classes * classes, 0.0);
-  for (std::size_t done = 0; done < shard.count;) {
-    const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
-    x.resize(model.input_shape().with_batch(n));
-    y.resize(n);
-    data::gather_range(ds, shard.begin + done, n, x.data());
-    data::gather_range_labels(ds, shard.begin + done, n, y.data());
-    const auto& logits = model.forward(x, {.training = false});
-    const auto stats = nn::softmax_cross_entropy(logits, y, 1.0, nullptr);
-    sums[0] += stats.loss_sum;
-    sums[1] += static_cast<double>(stats.correct);
-    sums[2] += static_cast<double>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* l = logits.data() + i * classes;
-      const auto predicted = static_cast<std::size_t>(std::max_element(l, l + classes) - l);
-      const auto truth = static_cast<std::size_t>(y[i]);
-      if (truth < classes) sums[3 + truth * classes + predicted] += 1.0;
-    }
-    done += n;
-  }
-  comm.allreduce_sum(std::span<double>(sums));
+  evaluate_sharded(ds, model.input_shape(), /*with_labels=*/true, comm, eval_batch, sums,
+                   [&](const EvalBatch& b) {
+                     const auto& logits = model.forward(b.x, {.training = false});
+                     const auto stats = nn::softmax_cross_entropy(logits, b.labels, 1.0, nullptr);
+                     sums[0] += stats.loss_sum;
+                     sums[1] += static_cast<double>(stats.correct);
+                     sums[2] += static_cast<double>(b.n);
+                     for (std::size_t i = 0; i < b.n; ++i) {
+                       const float* l = logits.data() + i * classes;
+                       const auto predicted =
+                           static_cast<std::size_t>(std::max_element(l, l + classes) - l);
+                       const auto truth = static_cast<std::size_t>(b.labels[i]);
+                       if (truth < classes) sums[3 + truth * classes + predicted] += 1.0;
+                     }
+                   });
   EvalResult r;
   r.confusion = render::ConfusionMatrix(classes);
   for (std::size_t i = 0; i < classes * classes; ++i) {

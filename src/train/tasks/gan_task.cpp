@@ -15,6 +15,7 @@
 #include "nn/loss.h"
 #include "render/image_grid.h"
 #include "train/task.h"
+#include "train/tasks/sharded_eval.h"
 
 namespace dtrain::train {
 
@@ -24,12 +25,6 @@ constexpr std::size_t kGenerator = 0, kDiscriminator = 1;  // models_ and checkp
 constexpr std::uint64_t kEvalNoise = 0x6576616cULL;        // "eval"
 constexpr std::uint64_t kFixedNoise = 0x66697865ULL;       // "fixe"
 constexpr std::size_t kGridSamples = 100, kGridColumns = 10;
-
-std::string format(const char* fmt, double a, double b) {
-  char text[128];
-  std::snprintf(text, sizeof text, fmt, a, b);
-  return text;
-}
 
 class GanTask final : public Task {
  public:
@@ -77,7 +72,7 @@ class GanTask final : public Task {
     const double d_loss = n > 0 ? sums[0] / n : 0.0, g_loss = n > 0 ? sums[1] / n : 0.0;
     Report r;
     r.json = {{"d_loss", d_loss}, {"g_loss", g_loss}};
-    r.text = format("d_loss %.4f  g_loss %.4f", d_loss, g_loss);
+    r.text = figure("d_loss", d_loss) + "  " + figure("g_loss", g_loss);
     return r;
   }
 
@@ -86,7 +81,7 @@ class GanTask final : public Task {
     const auto t = evaluate_gan(g_, d_, range_, test, comm, eval_batch, seed_);
     Report r;
     r.json = {{"d_loss", t.d_loss}, {"g_loss", t.g_loss}};
-    r.text = format("test d_loss %.4f  g_loss %.4f", t.d_loss, t.g_loss);
+    r.text = figure("test d_loss", t.d_loss) + "  " + figure("g_loss", t.g_loss);
     r.examples = t.count;
     return r;
   }
@@ -128,26 +123,21 @@ class GanTask final : public Task {
 GanEvalResult evaluate_gan(nn::Sequential& generator, nn::Sequential& discriminator,
                            nn::ImageRange range, const data::Dataset& ds, comm::Communicator& comm,
                            int eval_batch, std::uint64_t seed) {
-  const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
-  tensor::Tensor x, z, scratch;
+  tensor::Tensor z, scratch;
   double sums[3] = {0.0, 0.0, 0.0};  // d_loss, g_loss, count
   const nn::ForwardContext ctx{.training = false};
-  for (std::size_t done = 0; done < shard.count;) {
-    const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
-    x.resize(discriminator.input_shape().with_batch(n));
-    data::gather_range(ds, shard.begin + done, n, x.data());
-    z.resize(generator.input_shape().with_batch(n));
-    nn::fill_noise(z, n, derive_seed(seed, kEvalNoise), shard.begin + done);
-    sums[0] += nn::bce_with_logits(
-        discriminator.forward(nn::map_image_range(x, range, nn::Toward::kModel, scratch), ctx),
-        1.0f, 1.0, nullptr);
-    const auto& fake_logits = discriminator.forward(generator.forward(z, ctx), ctx);
-    sums[0] += nn::bce_with_logits(fake_logits, 0.0f, 1.0, nullptr);
-    sums[1] += nn::bce_with_logits(fake_logits, 1.0f, 1.0, nullptr);
-    sums[2] += static_cast<double>(n);
-    done += n;
-  }
-  comm.allreduce_sum(std::span<double>(sums, 3));
+  evaluate_sharded(
+      ds, discriminator.input_shape(), /*with_labels=*/false, comm, eval_batch, sums,
+      [&](const EvalBatch& b) {
+        z.resize(generator.input_shape().with_batch(b.n));
+        nn::fill_noise(z, b.n, derive_seed(seed, kEvalNoise), b.first);
+        const auto& real = nn::map_image_range(b.x, range, nn::Toward::kModel, scratch);
+        sums[0] += nn::bce_with_logits(discriminator.forward(real, ctx), 1.0f, 1.0, nullptr);
+        const auto& fake_logits = discriminator.forward(generator.forward(z, ctx), ctx);
+        sums[0] += nn::bce_with_logits(fake_logits, 0.0f, 1.0, nullptr);
+        sums[1] += nn::bce_with_logits(fake_logits, 1.0f, 1.0, nullptr);
+        sums[2] += static_cast<double>(b.n);
+      });
   GanEvalResult r;
   r.count = static_cast<std::int64_t>(sums[2]);
   if (r.count > 0) {

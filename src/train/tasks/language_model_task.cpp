@@ -10,6 +10,7 @@
 #include "data/batch.h"
 #include "nn/loss.h"
 #include "train/task.h"
+#include "train/tasks/sharded_eval.h"
 
 namespace dtrain::train {
 
@@ -17,12 +18,6 @@ namespace {
 
 double bits_per_char(double loss_sum, double positions) {
   return positions > 0 ? loss_sum / (positions * std::numbers::ln2) : 0.0;
-}
-
-std::string format(const char* key, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%s %.4f", key, value);
-  return text;
 }
 
 class LanguageModelTask final : public Task {
@@ -54,12 +49,12 @@ class LanguageModelTask final : public Task {
     Report r;
     const double loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
     r.json = {{"train_loss", loss}, {"train_bpc", bits_per_char(sums[0], sums[1])}};
-    r.text = format("train_bpc", bits_per_char(sums[0], sums[1]));
+    r.text = figure("train_bpc", bits_per_char(sums[0], sums[1]));
     const auto v = evaluate_language_model(model_, val, comm, eval_batch);
     if (v.positions > 0) {
       r.json["val_loss"] = v.loss;
       r.json["val_bpc"] = v.bits_per_char;
-      r.text += "  " + format("val_bpc", v.bits_per_char);
+      r.text += "  " + figure("val_bpc", v.bits_per_char);
     }
     return r;
   }
@@ -69,7 +64,7 @@ class LanguageModelTask final : public Task {
     const auto t = evaluate_language_model(model_, test, comm, eval_batch);
     Report r;
     r.json = {{"test_loss", t.loss}, {"test_bpc", t.bits_per_char}};
-    r.text = format("test_bpc", t.bits_per_char);
+    r.text = figure("test_bpc", t.bits_per_char);
     r.examples = t.sequences;
     return r;
   }
@@ -99,23 +94,18 @@ void split_inputs_targets(const nn::Sequential& model, const tensor::Tensor& seq
 
 LanguageModelResult evaluate_language_model(nn::Sequential& model, const data::Dataset& ds,
                                             comm::Communicator& comm, int eval_batch) {
-  const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
   const tensor::Shape example({model.input_shape()[0] + 1, 1, 1});
-  tensor::Tensor sequences, x;
+  tensor::Tensor x;
   std::vector<std::int32_t> targets;
   double sums[3] = {0.0, 0.0, 0.0};  // loss sum, positions, sequences
-  for (std::size_t done = 0; done < shard.count;) {
-    const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
-    sequences.resize(example.with_batch(n));
-    data::gather_range(ds, shard.begin + done, n, sequences.data());
-    split_inputs_targets(model, sequences, x, targets);
-    const auto& logits = model.forward(x, {.training = false});
-    sums[0] += nn::sequence_softmax_cross_entropy(logits, targets, 1.0, nullptr).loss_sum;
-    sums[1] += static_cast<double>(targets.size());
-    sums[2] += static_cast<double>(n);
-    done += n;
-  }
-  comm.allreduce_sum(std::span<double>(sums, 3));
+  evaluate_sharded(
+      ds, example, /*with_labels=*/false, comm, eval_batch, sums, [&](const EvalBatch& b) {
+        split_inputs_targets(model, b.x, x, targets);
+        const auto& logits = model.forward(x, {.training = false});
+        sums[0] += nn::sequence_softmax_cross_entropy(logits, targets, 1.0, nullptr).loss_sum;
+        sums[1] += static_cast<double>(targets.size());
+        sums[2] += static_cast<double>(b.n);
+      });
   LanguageModelResult r;
   r.positions = static_cast<std::int64_t>(sums[1]);
   r.sequences = static_cast<std::int64_t>(sums[2]);

@@ -7,6 +7,7 @@
 #include "nn/loss.h"
 #include "render/image_grid.h"
 #include "train/task.h"
+#include "train/tasks/sharded_eval.h"
 
 namespace dtrain::train {
 
@@ -14,12 +15,6 @@ namespace {
 
 // Test images shown (with their reconstructions below them) at each epoch end.
 constexpr std::size_t kGridImages = 10;
-
-std::string format(const char* key, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%s %.5f", key, value);
-  return text;
-}
 
 class ReconstructTask final : public Task {
  public:
@@ -50,11 +45,11 @@ class ReconstructTask final : public Task {
     const double train_mse = sums[1] > 0 ? sums[0] / (sums[1] * pixels) : 0.0;
     Report r;
     r.json = {{"train_mse", train_mse}};
-    r.text = format("train_mse", train_mse);
+    r.text = figure("train_mse", train_mse, 5);
     const auto v = evaluate_reconstruction(model_, val, comm, eval_batch);
     if (v.count > 0) {
       r.json["val_mse"] = v.mse;
-      r.text += "  " + format("val_mse", v.mse);
+      r.text += "  " + figure("val_mse", v.mse, 5);
     }
     return r;
   }
@@ -64,7 +59,7 @@ class ReconstructTask final : public Task {
     const auto t = evaluate_reconstruction(model_, test, comm, eval_batch);
     Report r;
     r.json = {{"test_mse", t.mse}};
-    r.text = format("test_mse", t.mse);
+    r.text = figure("test_mse", t.mse, 5);
     r.examples = t.count;
     return r;
   }
@@ -105,19 +100,13 @@ class ReconstructTask final : public Task {
 
 ReconstructionResult evaluate_reconstruction(nn::Sequential& model, const data::Dataset& ds,
                                              comm::Communicator& comm, int eval_batch) {
-  const auto shard = data::eval_shard(ds.size(), comm.rank(), comm.size());
-  tensor::Tensor x;
   double sums[2] = {0.0, 0.0};  // squared error, count
-  for (std::size_t done = 0; done < shard.count;) {
-    const std::size_t n = std::min<std::size_t>(eval_batch, shard.count - done);
-    x.resize(model.input_shape().with_batch(n));
-    data::gather_range(ds, shard.begin + done, n, x.data());
-    const auto& y = model.forward(x, {.training = false});
-    sums[0] += nn::mse(y, {x.data(), x.numel()}, 1.0, nullptr);
-    sums[1] += static_cast<double>(n);
-    done += n;
-  }
-  comm.allreduce_sum(std::span<double>(sums, 2));
+  evaluate_sharded(ds, model.input_shape(), /*with_labels=*/false, comm, eval_batch, sums,
+                   [&](const EvalBatch& b) {
+                     const auto& y = model.forward(b.x, {.training = false});
+                     sums[0] += nn::mse(y, {b.x.data(), b.x.numel()}, 1.0, nullptr);
+                     sums[1] += static_cast<double>(b.n);
+                   });
   ReconstructionResult r;
   r.count = static_cast<std::int64_t>(sums[1]);
   if (r.count > 0) r.mse = sums[0] / (sums[1] * static_cast<double>(model.input_shape().numel()));
