@@ -76,9 +76,9 @@ void print_gemms(const train::StepBenchResult& r) {
 
 }  // namespace
 
-int run_bench_step(const CliOptions& o) {
+int run_bench_step(const BenchStepOptions& o) {
   tensor::set_blas_threads(o.threads);
-  const auto result = train::run_step_bench(load_model_config(o.train.model_name), o.bench_step);
+  const auto result = train::run_step_bench(load_model_config(o.model), o.step);
   if (o.json) {
     std::printf("%s\n", train::step_bench_json(result).dump().c_str());
     std::fflush(stdout);
