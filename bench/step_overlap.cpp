@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
-#include "cli/options.h"
 #include "comm/mpi/mpi_c.h"
 #include "comm/mpi/mpi_runtime.h"
 #include "core/errors.h"
@@ -134,11 +134,12 @@ void summarize(const std::string& path) {
 
 int main(int argc, char** argv) {
   try {
-    auto options = cli::parse_command_line(argc, argv);
-    if (options.command != cli::Command::kTrain) {
+    const auto line = cli::parse_command_line(argc, argv);
+    if (line.command != cli::Command::kTrain) {
       std::fprintf(stderr, "step_overlap: takes `dtrain train` options only\n");
       return kExitUsage;
     }
+    auto options = std::get<cli::TrainOptions>(line.options);
     const bool keep = !options.train.timeline_path.empty();
     if (!keep) {
       options.train.timeline_path =

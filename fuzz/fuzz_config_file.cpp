@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "cli/options.h"
+#include "cli/command_line.h"
 #include "core/errors.h"
 #include "fuzz_input_file.h"
 

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <variant>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "comm/mpi/mpi_runtime.h"
 #include "core/errors.h"
@@ -25,39 +27,51 @@ bool launcher_rank_zero() {
 }  // namespace
 
 int run_app(int argc, char** argv) {
-  CliOptions options;
+  CommandLine line;
   try {
-    options = parse_command_line(argc, argv);
+    line = parse_command_line(argc, argv);
   } catch (const Error& e) {
     if (launcher_rank_zero()) std::fprintf(stderr, "dtrain: %s\n", e.what());
     return e.exit_code();
   }
-  if (options.command == Command::kHelp) {
-    if (launcher_rank_zero()) std::fputs(options.help_text.c_str(), stdout);
+  if (line.command == Command::kHelp) {
+    if (launcher_rank_zero()) std::fputs(line.help_text.c_str(), stdout);
     return kExitOk;
   }
-  if (options.command == Command::kVersion) {
+  if (line.command == Command::kVersion) {
     if (launcher_rank_zero()) std::fputs(version_text().c_str(), stdout);
     return kExitOk;
   }
+  const auto& options = line.options;
   try {
-    if (options.command == Command::kInspect) return run_inspect(options);  // no MPI needed
-    if (options.command == Command::kExport) return run_export(options);
-    if (options.command == Command::kPlot) return run_plot(options);
-    if (options.command == Command::kSample) return run_sample(options);
-    if (options.command == Command::kBenchStep) return run_bench_step(options);
-    const bool comm_thread = options.command == Command::kTrain && options.train.overlap;
+    // Commands that need no MPI.
+    switch (line.command) {
+      case Command::kInspect:
+        return run_inspect(std::get<InspectOptions>(options));
+      case Command::kExport:
+        return run_export(std::get<ExportOptions>(options));
+      case Command::kPlot:
+        return run_plot(std::get<PlotOptions>(options));
+      case Command::kSample:
+        return run_sample(std::get<SampleOptions>(options));
+      case Command::kBenchStep:
+        return run_bench_step(std::get<BenchStepOptions>(options));
+      default:
+        break;
+    }
+    const auto* train = std::get_if<TrainOptions>(&options);
+    const bool comm_thread = train && train->train.overlap;
     comm::MpiRuntime mpi(
         &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
-    switch (options.command) {
+    switch (line.command) {
       case Command::kBenchAllreduce:
-        return run_bench_allreduce(options);
+        return run_bench_allreduce(std::get<BenchAllreduceOptions>(options));
       case Command::kEval:
-        return run_eval(options);
+        return run_eval(std::get<EvalOptions>(options));
       case Command::kPredict:
-        return run_predict(options);
+        return run_predict(std::get<PredictOptions>(options));
       default:
-        return run_train(options);
+        return run_train(std::get<TrainOptions>(options));
     }
   } catch (const AgreedFailure& f) {
     return f.exit_code;  // already reported by the lowest failing rank

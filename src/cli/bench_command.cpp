@@ -3,8 +3,8 @@
 #include <fstream>
 #include <string>
 
-#include "bench/allreduce_model.h"
 #include "cli/commands.h"
+#include "bench/allreduce_model.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "tensor/blas.h"
 
@@ -51,7 +51,7 @@ void print_fits(const std::vector<bench::CostFit>& fits) {
 
 }  // namespace
 
-int run_bench_allreduce(const CliOptions& o) {
+int run_bench_allreduce(const BenchAllreduceOptions& o) {
   tensor::set_blas_threads(1);
   comm::MpiCommunicator comm("auto", comm::MpiCommunicator::kChunkByTopology, o.allreduce_table);
   std::vector<bench::AllreduceBenchResult> results;
@@ -67,11 +67,11 @@ int run_bench_allreduce(const CliOptions& o) {
           }
         },
         comm);
-    if (o.bench_fit) gamma = bench::measure_gamma();
+    if (o.fit) gamma = bench::measure_gamma();
   });
   if (comm.rank() != 0) return kExitOk;
   long long wrong = 0;
-  if (!o.bench_json) {
+  if (!o.json) {
     std::printf(
         "# %d rank(s) on %d host(s); algorithms measured in turns, p50/p95 of the slowest "
         "rank\n",
@@ -81,7 +81,7 @@ int run_bench_allreduce(const CliOptions& o) {
   }
   for (const auto& r : results) {
     wrong += r.wrong;
-    if (o.bench_json) {
+    if (o.json) {
       // For auto, which algorithm the table picked at this size.
       const std::string chosen =
           r.algo == "auto"
@@ -98,30 +98,30 @@ int run_bench_allreduce(const CliOptions& o) {
     }
   }
   int code = wrong == 0 ? kExitOk : kExitRuntime;  // a wrong sum is a failed run
-  if (o.bench_fit && !o.bench_json) {
+  if (o.fit && !o.json) {
     const auto fits = bench::fit_cost_model(results, gamma, !o.bench.private_buffer);
     print_fits(fits);
-    if (!o.bench_fit_json.empty()) {
-      std::ofstream out(o.bench_fit_json);
+    if (!o.fit_json.empty()) {
+      std::ofstream out(o.fit_json);
       out << bench::cost_fits_json(fits);
       if (!out) {
-        std::fprintf(stderr, "dtrain: --fit-json: cannot write '%s'\n", o.bench_fit_json.c_str());
+        std::fprintf(stderr, "dtrain: --fit-json: cannot write '%s'\n", o.fit_json.c_str());
         code = kExitRuntime;
       }
     }
   }
-  if (o.bench_tune) {
+  if (o.tune) {
     const auto table = tuned_table(results, comm);
-    std::ofstream out(o.bench_output);
+    std::ofstream out(o.output);
     out << "# measured by dtrain bench allreduce --tune at " << comm.size() << " ranks on "
         << comm.hosts() << " host(s), topology " << comm::topology_name(comm.topology()) << "\n"
         << table.to_text();
     out.flush();
     if (!out) {
-      std::fprintf(stderr, "dtrain: --output: cannot write '%s'\n", o.bench_output.c_str());
+      std::fprintf(stderr, "dtrain: --output: cannot write '%s'\n", o.output.c_str());
       code = kExitRuntime;
-    } else if (!o.bench_json) {
-      std::printf("\ntable written to %s:\n%s", o.bench_output.c_str(), table.to_text().c_str());
+    } else if (!o.json) {
+      std::printf("\ntable written to %s:\n%s", o.output.c_str(), table.to_text().c_str());
     }
   }
   std::fflush(stdout);

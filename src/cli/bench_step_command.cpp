@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <string>
 
-#include "bench/step_bench.h"
 #include "cli/commands.h"
 #include "cli/model_registry.h"
 #include "tensor/blas.h"
+#include "bench/step_bench.h"
 
 namespace dtrain::cli {
 
@@ -76,9 +76,9 @@ void print_gemms(const bench::StepBenchResult& r) {
 
 }  // namespace
 
-int run_bench_step(const CliOptions& o) {
+int run_bench_step(const BenchStepOptions& o) {
   tensor::set_blas_threads(o.threads);
-  const auto result = bench::run_step_bench(load_model_config(o.train.model_name), o.bench_step);
+  const auto result = bench::run_step_bench(load_model_config(o.model), o.step);
   if (o.json) {
     std::printf("%s\n", bench::step_bench_json(result).dump().c_str());
     std::fflush(stdout);

@@ -1,11 +1,5 @@
-// Options of `dtrain bench step`: which model, at which batch and BLAS threads, for how many
-// steps. One process, so no MPI options.
-#include <boost/program_options.hpp>
-#include <filesystem>
+#include "cli/bench_step_options.h"
 
-#include "cli/model_registry.h"
-#include "cli/option_parts.h"
-#include "cli/options.h"
 #include "core/errors.h"
 
 namespace dtrain::cli {
@@ -23,18 +17,16 @@ void require_in(long long value, long long lo, long long hi, const std::string& 
 
 }  // namespace
 
-void parse_bench_step_command(const std::vector<std::string>& args, CliOptions& o) {
-  o.command = Command::kBenchStep;
+Parsed<BenchStepOptions> parse_bench_step_options(const std::vector<std::string>& args) {
+  BenchStepOptions o;
   // Signed here, so that a negative value is reported instead of wrapping around.
   long long batch = 128, iterations = 20, warmup = 3, threads = 1;
-  std::string models;
-  for (const auto& n : builtin_model_names()) models += (models.empty() ? "" : ", ") + n;
   po::options_description desc("dtrain bench step options");
   // clang-format off
   desc.add_options()
       ("help,h", "show this help")
-      ("model", po::value(&o.train.model_name)->default_value("cnn"),
-       ("built-in model (" + models + ") or a text-format ModelSpec file").c_str())
+      ("model", po::value(&o.model)->default_value("cnn"),
+       ("built-in model (" + model_names() + ") or a text-format ModelSpec file").c_str())
       ("batch", po::value(&batch)->default_value(128), "samples per step (>= 1)")
       ("threads", po::value(&threads)->default_value(1),
        "BLAS threads, for the step and for the sgemm roofline (>= 1)")
@@ -44,27 +36,23 @@ void parse_bench_step_command(const std::vector<std::string>& args, CliOptions& 
       ("json", po::bool_switch(&o.json), "print one JSON object");
   // clang-format on
   po::variables_map vm;
+  // No positional description, unlike the other commands: Boost then drops bare words
+  // instead of rejecting them, as `bench step` always has.
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    o.command = Command::kHelp;
-    o.help_text = help_for(desc, "dtrain bench step [--model M] [--batch B] [--threads T]");
-    return;
+    return HelpText{help_for(desc, "dtrain bench step [--model M] [--batch B] [--threads T]")};
   }
   require_in(batch, 1, 1 << 20, "--batch");
-  require_in(threads, 1, 1024, "--threads");
+  check_threads(threads);
   require_in(iterations, 1, 1000000, "--iterations");
   require_in(warmup, 0, 1000000, "--warmup");
-  std::error_code ec;
-  if (!is_builtin_model(o.train.model_name) &&
-      !std::filesystem::is_regular_file(o.train.model_name, ec)) {
-    throw ConfigError("--model: got " + o.train.model_name + ", expected a built-in model (" +
-                      models + ") or a ModelSpec file");
-  }
+  check_model(o.model);
   o.threads = static_cast<int>(threads);
-  o.bench_step.batch = static_cast<std::size_t>(batch);
-  o.bench_step.iterations = static_cast<int>(iterations);
-  o.bench_step.warmup = static_cast<int>(warmup);
+  o.step.batch = static_cast<std::size_t>(batch);
+  o.step.iterations = static_cast<int>(iterations);
+  o.step.warmup = static_cast<int>(warmup);
+  return o;
 }
 
 }  // namespace dtrain::cli

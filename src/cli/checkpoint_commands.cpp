@@ -81,7 +81,7 @@ void report_frechet(const eval::SampleJudgement& samples, const data::Dataset& t
 
 }  // namespace
 
-int run_inspect(const CliOptions& o) {
+int run_inspect(const InspectOptions& o) {
   const std::string path = ckpt::resolve_checkpoint_path(o.checkpoint);
   const std::string bytes = ckpt::read_checkpoint_bytes(path);
   const auto s = ckpt::decode_checkpoint(bytes, path);  // verifies the SHA-256
@@ -152,7 +152,7 @@ int run_inspect(const CliOptions& o) {
   return kExitOk;
 }
 
-int run_eval(const CliOptions& o) {
+int run_eval(const EvalOptions& o) {
   comm::MpiCommunicator comm("ring");
   tensor::set_blas_threads(o.threads);
   train::TrainState state;
@@ -178,21 +178,19 @@ int run_eval(const CliOptions& o) {
       std::copy(p.begin(), p.end(), models[i].model->arena().params().begin());
     }
     if (!o.classifier.empty()) classifier = load_classifier(o.classifier, *task);
-    CliOptions data_options = o;
-    data_options.train.seed = state.seed;  // the synthetic set is generated from the run's seed
     if (state.model.task_kind() == nn::kTaskLanguageModel) {
       nn::ModelConfig resolved = state.model;
-      data = load_language_model_data(o, resolved);
+      data = load_language_model_data(o.data, resolved);
       if (resolved.vocabulary != state.model.vocabulary) {
-        throw DataError(o.data + ": its vocabulary (" + std::to_string(data.vocabulary.size()) +
-                        " distinct bytes) is not the one model '" + state.model.name +
-                        "' was trained with (" + std::to_string(state.model.vocabulary.size()) +
-                        ")");
+        throw DataError(
+            o.data.path + ": its vocabulary (" + std::to_string(data.vocabulary.size()) +
+            " distinct bytes) is not the one model '" + state.model.name + "' was trained with (" +
+            std::to_string(state.model.vocabulary.size()) + ")");
       }
     } else {
-      data = load_data(data_options);
+      data = load_data(o.data, state.seed);  // the synthetic set is generated from the run's seed
     }
-    check_data_fits(*task, data, state.model_name, o.data);
+    check_data_fits(*task, data, state.model_name, o.data.path);
   });
   // A classifier: test loss and accuracy; an autoencoder: test MSE; a GAN: its two losses.
   train::Report r;

@@ -41,7 +41,7 @@ const nn::ModelConfig& LoadedModel::network_config() const {
   return state.model.task_kind() == nn::kTaskGan ? state.model.generator.at(0) : state.model;
 }
 
-int run_export(const CliOptions& o) {
+int run_export(const ExportOptions& o) {
   const LoadedModel m = load_checkpoint_model(o.checkpoint);
   const std::string kind = m.state.model.task_kind();
   const std::string what = kind == nn::kTaskGan           ? "the generator's samples"

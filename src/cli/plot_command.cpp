@@ -95,9 +95,9 @@ void plot_metrics(const std::string& metrics_path, const std::string& png_path) 
   }
 }
 
-int run_plot(const CliOptions& o) {
-  plot_metrics(o.input, o.output);
-  std::printf("%s: training curves of %s\n", o.output.c_str(), o.input.c_str());
+int run_plot(const PlotOptions& o) {
+  plot_metrics(o.metrics, o.output);
+  std::printf("%s: training curves of %s\n", o.output.c_str(), o.metrics.c_str());
   return kExitOk;
 }
 

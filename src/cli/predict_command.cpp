@@ -26,7 +26,7 @@ std::span<const std::uint8_t> bytes_of(const std::vector<float>& v) {
 
 }  // namespace
 
-int run_predict(const CliOptions& o) {
+int run_predict(const PredictOptions& o) {
   comm::MpiCommunicator comm("ring");
   tensor::set_blas_threads(o.threads);
   LoadedModel m;
@@ -50,7 +50,7 @@ int run_predict(const CliOptions& o) {
   nn::Sequential& net = m.network();
   const std::size_t n = input.size();
   const std::size_t out_size = net.output_shape().numel();
-  const auto batch = static_cast<std::size_t>(o.predict_batch);
+  const auto batch = static_cast<std::size_t>(o.batch);
   std::vector<float> out(n * out_size);
   run_guarded(comm, [&] {
     tensor::Tensor x;

@@ -24,7 +24,7 @@ namespace dtrain::cli {
 
 namespace {
 
-std::string banner(const CliOptions& o, const train::TrainConfig& config, const train::Task& task,
+std::string banner(const TrainOptions& o, const train::TrainConfig& config, const train::Task& task,
                    const data::DataSplits& data, const comm::Communicator& comm) {
   const int p = comm.size();
   const int b = o.train.global_batch;
@@ -71,7 +71,7 @@ void prepare_output_dir(const std::string& dir) {
 }
 
 // Collective: rank 0 reads and validates the checkpoint, then every rank gets its bytes.
-std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, const CliOptions& o,
+std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, const TrainOptions& o,
                                                    std::string& source) {
   std::string bytes;
   agree_on_setup(comm, [&] {
@@ -96,25 +96,22 @@ std::optional<train::TrainState> load_resume_state(comm::Communicator& comm, con
 
 }  // namespace
 
-data::DataSplits load_data(const CliOptions& o) {
-  if (o.data_format.num_classes < 0) {
-    throw ConfigError("--num-classes: got " + std::to_string(o.data_format.num_classes) +
+data::DataSplits load_data(data::DataOptions options, std::uint64_t seed) {
+  if (options.num_classes < 0) {
+    throw ConfigError("--num-classes: got " + std::to_string(options.num_classes) +
                       ", expected an integer >= 0 (0: 1 + the largest label)");
   }
-  data::DataOptions d = o.data_format;
-  d.path = o.data;
-  d.val_size = o.val_size;
-  d.seed = o.train.seed;
-  return data::load_data_splits(d);
+  options.seed = seed;
+  return data::load_data_splits(options);
 }
 
-data::DataSplits load_language_model_data(const CliOptions& o, nn::ModelConfig& model) {
-  if (!o.data.starts_with(data::kTextDataPrefix)) {
+data::DataSplits load_language_model_data(const data::DataOptions& options,
+                                          nn::ModelConfig& model) {
+  if (!options.path.starts_with(data::kTextDataPrefix)) {
     throw ConfigError("model '" + model.name + "' is a language model: it needs --data " +
-                      "text:FILE (got --data " + o.data + ")");
+                      "text:FILE (got --data " + options.path + ")");
   }
-  data::DataOptions d = o.data_format;
-  d.path = o.data;
+  data::DataOptions d = options;
   d.seq_len = model.input_height;
   auto data = data::load_data_splits(d);
   nn::resolve_vocabulary(model, data.vocabulary);
@@ -136,8 +133,8 @@ void check_data_fits(const train::Task& task, const data::DataSplits& data,
   }
 }
 
-int run_train(const CliOptions& given) {
-  CliOptions o = given;  // the model's own recipe may fill in the batch size below
+int run_train(const TrainOptions& given) {
+  TrainOptions o = given;  // the model's own recipe may fill in the batch size below
   // Handlers first: a warning signal that arrives while data loads must not kill the job;
   // the flag it sets makes the ranks stop (with a checkpoint) at the first step boundary.
   train::install_stop_signal_handlers();
@@ -172,15 +169,15 @@ int run_train(const CliOptions& given) {
     // A language model's data depend on it (the sequence length) and it on its data (the
     // vocabulary), so its data load first.
     const bool language_model = model_config.task_kind() == nn::kTaskLanguageModel;
-    if (language_model) data = load_language_model_data(o, model_config);
+    if (language_model) data = load_language_model_data(o.data, model_config);
     task = train::make_task(model_config, o.train.seed);
     if (!o.train.output_dir.empty() && comm.rank() == 0) prepare_output_dir(o.train.output_dir);
     if (!o.checkpoint_dir.empty()) {
       checkpoints.emplace(o.checkpoint_dir, o.keep);
       if (comm.rank() == 0) checkpoints->prepare();  // fail before training, not after
     }
-    if (!language_model) data = load_data(o);
-    check_data_fits(*task, data, o.train.model_name, o.data);
+    if (!language_model) data = load_data(o.data, o.train.seed);
+    check_data_fits(*task, data, o.train.model_name, o.data.path);
     // The sampler's checks (batch no larger than the training set) belong to setup too.
     data::ShardedSampler probe(data.train.size(), std::size_t(o.train.global_batch), comm.rank(),
                                comm.size(), o.train.seed);

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli/command_line.h"
 #include "cli/model_registry.h"
-#include "cli/options.h"
 #include "core/errors.h"
 #include "nn/language_model_spec.h"
 #include "train/train_config.h"
@@ -14,11 +14,27 @@
 namespace dtrain::cli {
 namespace {
 
-CliOptions parse(std::vector<std::string> args) {
+CommandLine parse(std::vector<std::string> args) {
   args.insert(args.begin(), "dtrain");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+// The options of the command that args name (a test failure if it is another command).
+template <typename Options>
+Options parse_as(Command command, std::vector<std::string> args) {
+  const auto line = parse(std::move(args));
+  EXPECT_EQ(line.command, command);
+  return std::get<Options>(line.options);
+}
+
+TrainOptions parse_train(std::vector<std::string> args) {
+  return parse_as<TrainOptions>(Command::kTrain, std::move(args));
+}
+
+BenchAllreduceOptions parse_bench(std::vector<std::string> args) {
+  return parse_as<BenchAllreduceOptions>(Command::kBenchAllreduce, std::move(args));
 }
 
 void expect_config_error(std::vector<std::string> args, const std::string& option) {
@@ -32,17 +48,18 @@ void expect_config_error(std::vector<std::string> args, const std::string& optio
 }
 
 TEST(CliOptions, DefaultsMatchDesign) {
-  const auto o = parse({});
-  EXPECT_EQ(o.command, Command::kTrain);
+  const auto line = parse({});
+  EXPECT_EQ(line.command, Command::kTrain);
+  const auto& o = std::get<TrainOptions>(line.options);
   EXPECT_EQ(o.train.model_name, "cnn");
-  EXPECT_EQ(o.data, "/usr/share/datasets/fashion-mnist");
+  EXPECT_EQ(o.data.path, "/usr/share/datasets/fashion-mnist");
   EXPECT_EQ(o.train.epochs, 5);
   EXPECT_EQ(o.train.global_batch, 128);
   EXPECT_EQ(o.train.optimizer.kind, "adam");
   EXPECT_FLOAT_EQ(o.train.lr, 0.001f);
   EXPECT_FALSE(o.train.linear_lr_scaling);
   EXPECT_EQ(o.train.seed, 0u);
-  EXPECT_EQ(o.val_size, 5000u);
+  EXPECT_EQ(o.data.val_size, 5000u);
   EXPECT_EQ(o.train.max_steps, 0);
   EXPECT_EQ(o.threads, 1);
   EXPECT_EQ(o.allreduce, "auto");
@@ -50,9 +67,9 @@ TEST(CliOptions, DefaultsMatchDesign) {
   EXPECT_EQ(o.train.progress, train::ProgressMode::kAuto);
   EXPECT_DOUBLE_EQ(o.comm_timeout, 600.0);
   EXPECT_DOUBLE_EQ(o.stall_warning, 60.0);
-  EXPECT_EQ(parse({"train", "--epochs", "2"}).train.epochs, 2);
-  EXPECT_DOUBLE_EQ(parse({"--comm-timeout", "0", "--stall-warning", "0"}).comm_timeout, 0.0);
-  EXPECT_DOUBLE_EQ(parse({"--comm-timeout", "2.5"}).comm_timeout, 2.5);
+  EXPECT_EQ(parse_train({"train", "--epochs", "2"}).train.epochs, 2);
+  EXPECT_DOUBLE_EQ(parse_train({"--comm-timeout", "0", "--stall-warning", "0"}).comm_timeout, 0.0);
+  EXPECT_DOUBLE_EQ(parse_train({"--comm-timeout", "2.5"}).comm_timeout, 2.5);
 }
 
 TEST(CliOptions, InvalidValuesNameTheOption) {
@@ -84,12 +101,12 @@ TEST(CliOptions, InvalidValuesNameTheOption) {
 
 TEST(CliOptions, EveryAllreduceAlgorithmIsAccepted) {
   for (const char* algo : {"auto", "ring", "rd", "rabenseifner", "hierarchical", "mpi"}) {
-    EXPECT_EQ(parse({"--allreduce", algo}).allreduce, algo);
+    EXPECT_EQ(parse_train({"--allreduce", algo}).allreduce, algo);
   }
   const auto bench =
-      parse({"bench", "allreduce", "--algo", "auto,ring,rd,rabenseifner,hierarchical,mpi"});
+      parse_bench({"bench", "allreduce", "--algo", "auto,ring,rd,rabenseifner,hierarchical,mpi"});
   EXPECT_EQ(bench.bench.algos.size(), 6u);
-  const auto tune = parse({"bench", "allreduce", "--tune", "--output", "t.txt"});
+  const auto tune = parse_bench({"bench", "allreduce", "--tune", "--output", "t.txt"});
   EXPECT_EQ(tune.bench.algos,
             (std::vector<std::string>{"ring", "rd", "rabenseifner", "hierarchical"}));
 }
@@ -99,7 +116,7 @@ TEST(CliOptions, AllreduceTableFileIsReadAndBadOnesNameFileAndLine) {
   std::filesystem::create_directories(dir);
   const auto good = (dir / "good.txt").string();
   std::ofstream(good) << "# tuned\nshm 4096 rd\nshm max ring\n";
-  const auto o = parse({"--allreduce-table", good});
+  const auto o = parse_train({"--allreduce-table", good});
   EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4096),
             comm::AllreduceAlgo::kRecursiveDoubling);
   EXPECT_EQ(o.allreduce_table.choose(comm::Topology::kSharedHosts, 4097),
@@ -111,10 +128,11 @@ TEST(CliOptions, AllreduceTableFileIsReadAndBadOnesNameFileAndLine) {
   // The same option from a config file.
   const auto ini = (dir / "run.ini").string();
   std::ofstream(ini) << "allreduce-table = " << good << "\n";
-  EXPECT_EQ(parse({"--config", ini}).allreduce_table.fingerprint(),
+  EXPECT_EQ(parse_train({"--config", ini}).allreduce_table.fingerprint(),
             o.allreduce_table.fingerprint());
-  EXPECT_EQ(parse({"bench", "allreduce", "--allreduce-table", good}).allreduce_table.fingerprint(),
-            o.allreduce_table.fingerprint());
+  EXPECT_EQ(
+      parse_bench({"bench", "allreduce", "--allreduce-table", good}).allreduce_table.fingerprint(),
+      o.allreduce_table.fingerprint());
 
   const std::vector<std::pair<std::string, std::string>> bad{
       {"shm 4096 rd\nshm 100 ring\nshm max ring\n", ":2:"},  // sizes must increase
@@ -159,7 +177,7 @@ TEST(CliOptions, ConfigFileReadsTheSameOptionsAndCommandLineWins) {
     std::ofstream out(path);
     out << "# a comment\nepochs = 3\nbatch-size = 64\noptimizer = momentum\nlr = 0.05\n";
   }
-  const auto o = parse({"--config", path.string(), "--epochs", "7"});
+  const auto o = parse_train({"--config", path.string(), "--epochs", "7"});
   EXPECT_EQ(o.train.epochs, 7);
   EXPECT_EQ(o.train.global_batch, 64);
   EXPECT_EQ(o.train.optimizer.kind, "momentum");
@@ -208,11 +226,10 @@ TEST(CliOptions, HelpVersionAndBench) {
   EXPECT_NE(help.help_text.find("(=128)"), std::string::npos);  // defaults are listed
   EXPECT_EQ(parse({"--version"}).command, Command::kVersion);
   const auto bench =
-      parse({"bench", "allreduce", "--max-bytes", "1024", "--algo", "ring", "--json"});
-  EXPECT_EQ(bench.command, Command::kBenchAllreduce);
+      parse_bench({"bench", "allreduce", "--max-bytes", "1024", "--algo", "ring", "--json"});
   EXPECT_EQ(bench.bench.max_bytes, 1024u);
   EXPECT_EQ(bench.bench.algos, std::vector<std::string>{"ring"});
-  EXPECT_TRUE(bench.bench_json);
+  EXPECT_TRUE(bench.json);
 }
 
 TEST(ModelRegistry, BuiltinsParseAndBuildWithExpectedSizes) {
