@@ -1,6 +1,6 @@
 #pragma once
 // `dtrain bench allreduce`: times an allreduce over doubling message sizes and checks every
-// result against the exact expected sum (DESIGN.md, the bench's JSON fields).
+// result against the exact expected sum (docs/design.md "Command line", the bench's JSON fields).
 #include <cstddef>
 #include <functional>
 #include <span>

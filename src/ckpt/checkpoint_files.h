@@ -2,7 +2,7 @@
 // Checkpoint files on disk. A --checkpoint-dir holds ckpt-<step>.pb files and a `latest`
 // file naming the newest. Every write goes to a temporary file that is fsynced and then
 // renamed, the directory is fsynced, and only then is `latest` replaced the same way, so a
-// crash at any instant leaves the previous checkpoint loadable (DESIGN.md "Checkpoints").
+// crash at any instant leaves the previous checkpoint loadable (docs/design.md "Checkpoints").
 #include <cstdint>
 #include <optional>
 #include <string>

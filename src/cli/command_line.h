@@ -1,5 +1,5 @@
 #pragma once
-// The command line of DESIGN.md, parsed with Boost.Program_options (cli/ is the only module
+// The command line of docs/design.md "Command line", parsed with Boost.Program_options (cli/ is the only module
 // that uses Boost): the command word picks the command, whose own parser
 // (<command>_options.h) reads the rest.
 #include <string>

@@ -1,13 +1,13 @@
 #pragma once
 // Typed exceptions thrown by library code. Only main() turns them into a message and one of
-// the exit codes documented in DESIGN.md, so every module reports failures the same way.
+// the exit codes documented in docs/design.md "Exit codes", so every module reports failures the same way.
 #include <exception>
 #include <stdexcept>
 #include <string>
 
 namespace dtrain {
 
-// Documented process exit codes (DESIGN.md, "Exit codes").
+// Documented process exit codes (docs/design.md, "Exit codes").
 enum ExitCode : int {
   kExitOk = 0,
   kExitRuntime = 1,

@@ -1,5 +1,5 @@
 #pragma once
-// The sharded sampler of DESIGN.md "Distributed semantics".
+// The sharded sampler of docs/design.md "Distributed semantics".
 //
 // Every rank computes the same permutation of [0, N) per epoch, seeded from (seed, epoch)
 // only, never from rank or world size, so a run resumed on a different number of ranks

@@ -10,7 +10,7 @@
 //               1 - ours)
 //   evaluation: the same with the running mean and variance in place of the batch's.
 //
-// Data parallel (DESIGN.md): the batch is the GLOBAL batch split over ranks. sync: true is a
+// Data parallel (docs/design.md "Distributed semantics"): the batch is the GLOBAL batch split over ranks. sync: true is a
 // SyncBatchNorm: forward sums (sum x, sum x^2, count) over ranks in one allreduce of 2C+1
 // doubles and normalizes with the global statistics; backward sums (sum dy, sum dy*xhat) in
 // a second of 2C doubles, so np=1 with batch B and np=P with batch B compute the same thing

@@ -1,7 +1,7 @@
 #pragma once
 // Losses return SUMS over the local examples and write gradients already divided by the
 // GLOBAL batch size. Summing gradients over ranks then gives exactly the gradient of the
-// mean loss over the global batch, so np=1 and np=P compute the same step (DESIGN.md).
+// mean loss over the global batch, so np=1 and np=P compute the same step (docs/design.md "Distributed semantics").
 #include <cstdint>
 #include <span>
 

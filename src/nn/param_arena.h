@@ -1,7 +1,7 @@
 #pragma once
 // All parameters of a model in one contiguous float array, and all gradients in a second
 // array with the same layout. Layers declare (name, shape) during setup; finalize()
-// assigns 64-byte aligned offsets and allocates once. Consequences (DESIGN.md "Memory
+// assigns 64-byte aligned offsets and allocates once. Consequences (docs/design.md "Memory
 // layout"): zeroing gradients is one memset, an optimizer is one loop over the array, the
 // allreduce works in place on the gradient array, a checkpoint is a few flat arrays.
 #include <cstddef>

@@ -1,5 +1,5 @@
 #pragma once
-// The metrics file of DESIGN.md: one JSON object per line, written by rank 0 only and
+// The metrics file of docs/design.md "Metrics file": one JSON object per line, written by rank 0 only and
 // flushed after each line so a killed job keeps every finished epoch.
 #include <fstream>
 #include <nlohmann/json.hpp>

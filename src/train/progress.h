@@ -20,7 +20,7 @@ struct EpochSummary {
   double samples_per_sec = 0, epoch_seconds = 0, comm_seconds = 0;
 };
 
-// Where a run stops. Every epoch but the last runs all its steps (DESIGN.md), so epoch E
+// Where a run stops. Every epoch but the last runs all its steps (docs/design.md "Distributed semantics"), so epoch E
 // starts at global step (E-1) x steps_per_epoch, whatever the run resumed from.
 struct RunPlan {
   int epochs = 1;

@@ -1,6 +1,6 @@
 #pragma once
 // The state a checkpoint holds, as plain data. The trainer fills and consumes it; src/ckpt
-// turns it into protobuf and files, so train/ stays free of protobuf (DESIGN.md).
+// turns it into protobuf and files, so train/ stays free of protobuf (docs/design.md "Layout").
 #include <cstdint>
 #include <iterator>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// The data-parallel training loop of every model family (DESIGN.md "Distributed
+// The data-parallel training loop of every model family (docs/design.md "Distributed
 // semantics"): every rank holds a replica of each network, trains on its slice of each
 // global batch, sums gradients (pre-scaled by 1/global batch) over ranks and applies the
 // same optimizer step, so the replicas stay bit-identical. What a step computes is the

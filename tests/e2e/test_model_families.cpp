@@ -1,5 +1,5 @@
 // Every built-in model family trains briefly under mpiexec -np 2 on synthetic data: the
-// metrics file carries each family's keys (DESIGN.md), the autoencoder and the GAN write
+// metrics file carries each family's keys (docs/design.md "Metrics file"), the autoencoder and the GAN write
 // PNG grids into --output-dir, and their checkpoints work with inspect and eval.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Data-parallel semantics under real MPI (run by CTest at np = 2, 3, 4):
-// - np=1 and np=P with the same global batch reach the same parameters (DESIGN.md);
+// - np=1 and np=P with the same global batch reach the same parameters (docs/design.md "Distributed semantics");
 // - replicas stay bit-identical after training steps;
 // - a parameter-layout or configuration mismatch fails on every rank, never hangs.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Exact resume (Caffe's snapshot test, DESIGN.md "Checkpoints"), run at np = 2, 3, 4 and,
+// Exact resume (Caffe's snapshot test, docs/design.md "Checkpoints"), run at np = 2, 3, 4 and,
 // inside each, at np = 1 on every rank: 2 epochs straight == 1 epoch + checkpoint + resume
 // + 1 epoch, bitwise on parameters and optimizer state, for momentum and Adam, with the
 // checkpoint at an epoch end and mid-epoch; a stop request; and a resume on another

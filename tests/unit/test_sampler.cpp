@@ -1,4 +1,4 @@
-// ShardedSampler: the global/per-rank windows of DESIGN.md "Distributed semantics".
+// ShardedSampler: the global/per-rank windows of docs/design.md "Distributed semantics".
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -36,8 +36,8 @@ std::string_view topology_name(Topology topology) {
 }
 
 AlgorithmTable AlgorithmTable::builtin() {
-  // Measured on this project's machine kind (2 cores, Open MPI 4.1.4; README "Choosing the
-  // allreduce"): on one host the shared-memory path wins at every size; between hosts
+  // Measured on this project's machine kind (2 cores, Open MPI 4.1.4; docs/collectives.md
+  // "auto and its table"): on one host the shared-memory path wins at every size; between hosts
   // recursive doubling wins for small messages, the ring for large ones.
   AlgorithmTable t;
   t.shm_ = {{kMax, AllreduceAlgo::kHierarchical}};

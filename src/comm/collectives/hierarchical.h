@@ -48,9 +48,9 @@ class HierarchicalAllreduce {
   static constexpr std::size_t kLeaderDoublingFloats = 4096;
 
   // Spans of a registered array from this many floats on are summed in place; below, the
-  // small staged path's single barrier beats the in-place path's two. Measured at np=2
-  // (2026-12-01): staged 0.55 us against in place 0.65-0.75 us up to 256 B, about even at
-  // 512 B, in place faster from 1 KiB (0.74 against 0.86 us; 2 KiB 0.82 against 1.16 us).
+  // small staged path's single barrier beats the in-place path's two: measured at np=2, the
+  // staged path is faster up to 256 B, even at 512 B, and the in-place one faster from 1 KiB
+  // (bench/results/collectives-20261201-inplace/README.md).
   static constexpr std::size_t kInPlaceMinFloats = 256;
 
   static std::size_t shared_bytes(int local_size, std::size_t piece_floats = kDefaultPieceFloats);

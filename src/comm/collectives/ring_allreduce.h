@@ -17,10 +17,10 @@ class RingAllreduce {
   // Between hosts (MpiCommunicator picks it when every rank has a host of its own, and for
   // the host leaders of the hierarchical algorithm): 8192 floats = 32 KiB, under Open MPI's
   // TCP eager limit (btl_tcp_eager_limit, 64 KiB with the header), so every chunk goes out
-  // at once instead of waiting for a rendezvous handshake. Measured on 2 emulated hosts
-  // (2026-12-01, P = 2, Rabenseifner): 1 MiB 449 us, 2 MiB 1.10 ms, 4 MiB 2.10 ms against
-  // 1.14 ms, 2.91 ms, 5.34 ms with 128 KiB chunks (64 KiB: no better than 128 KiB; 16 KiB:
-  // 1.7x slower than 32 KiB at 1-2 MiB).
+  // at once instead of waiting for a rendezvous handshake. Measured on 2 emulated hosts with
+  // Rabenseifner at 1-4 MiB: 32 KiB chunks take 2.5x less time than 128 KiB ones, 64 KiB are
+  // no better than 128 KiB, 16 KiB are 1.7x slower than 32 KiB
+  // (bench/results/collectives-20261201-inplace/README.md).
   static constexpr std::size_t kNetChunkFloats = 8192;
 
   // The transport must outlive this object. chunk_floats must be > 0.
