@@ -17,9 +17,10 @@
 # in both directions with a token bucket (tbf): tc here has tbf and htb but no netem, so
 # bandwidth can be shaped, latency and loss cannot.
 # --name P [dth]: hosts are P1..PN (namespace = hostname = Slurm node name), the bridge is Pbr,
-# the state directory /tmp/dtrain-hosts-P. --subnet K [0]: addresses 198.18.K.i/24, host i =
-# .i, the bridge (where mpirun and slurmctld are reached) .254. Only 198.18.0.0/15, the RFC 2544
-# benchmarking range, is ever used: it is routed nowhere, so no traffic leaves this machine.
+# the state directory /tmp/dtrain-hosts-P. --subnet K [0]: addresses 198.18.K.i/24 (K 0-255)
+# or 198.19.(K-256).i/24 (K 256-511), host i = .i, the bridge (where mpirun and slurmctld are
+# reached) .254. Only 198.18.0.0/15, the RFC 2544 benchmarking range, is ever used: it is
+# routed nowhere, so no traffic leaves this machine.
 # Host i runs on core (i-1) mod nproc (taskset in the agent), so with N <= cores ranks on
 # different hosts never share a core; more hosts than cores share them round robin.
 # --tcp-retries R sets net.ipv4.tcp_retries2 inside each host (the kernel's default, 15, lets
@@ -29,7 +30,7 @@
 # Needs root, iproute2 (ip, tc), util-linux (unshare, taskset).
 set -euo pipefail
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "emulated-hosts: $*" >&2; exit 1; }
 
 script="$(readlink -f "$0")"
@@ -59,12 +60,13 @@ while [ $# -gt 0 ]; do
 done
 [[ "$name" =~ ^[a-z][a-z0-9]{0,5}$ ]] ||
   die "--name '$name': expected 1-6 lowercase letters/digits starting with a letter (interface names are short)"
-[[ "$subnet" =~ ^[0-9]+$ ]] && [ "$subnet" -le 255 ] || die "--subnet '$subnet': expected 0-255 (198.18.K.0/24)"
+[[ "$subnet" =~ ^[0-9]+$ ]] && [ "$subnet" -le 511 ] ||
+  die "--subnet '$subnet': expected 0-511 (198.18.K.0/24, or 198.19.(K-256).0/24 from 256)"
 dir="/tmp/dtrain-hosts-$name"
 # Every command after start works on the subnet that start chose.
 if [ "$cmd" != start ] && [ -s "$dir/subnet" ]; then subnet="$(cat "$dir/subnet")"; fi
 bridge="${name}br"
-net="198.18.$subnet"
+net="198.$((18 + subnet / 256)).$((subnet % 256))"
 bridge_ip="$net.254"
 
 host_ns() { echo "$name$1"; }            # host number -> namespace (and hostname)
@@ -112,7 +114,7 @@ start() {
   fi
   # Another bridge that already owns this /24 would make the routes ambiguous.
   if ip -o addr show | grep -q " $net\.[0-9]*/"; then
-    die "198.18.$subnet.0/24 is already in use by another interface; pick another --subnet"
+    die "$net.0/24 is already in use by another interface; pick another --subnet"
   fi
   mkdir -p "$dir"
   local cores i ns link
