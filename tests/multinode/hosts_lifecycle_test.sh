@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 name="${DTRAIN_TEST_HOSTS:-dtl}"
 subnet="${DTRAIN_TEST_SUBNET:-203}"
 hosts_start "$name" "$subnet" 3 --rate 1gbit
-net="$(subnet_net "$subnet")"
+# The subnet start took (K+ may have moved to the next free one).
+net="$(subnet_net "$(cat "/tmp/dtrain-hosts-$name/subnet")")"
 
 mapfile -t hosts < <(bash "$hosts_tool" hosts --name "$name")
 [ "${#hosts[@]}" -eq 3 ] || fail "expected 3 hosts, got: ${hosts[*]}"
