@@ -17,9 +17,12 @@
 # in both directions with a token bucket (tbf): tc here has tbf and htb but no netem, so
 # bandwidth can be shaped, latency and loss cannot.
 # --name P [dth]: hosts are P1..PN (namespace = hostname = Slurm node name), the bridge is Pbr,
-# the state directory /tmp/dtrain-hosts-P. --subnet K [0]: addresses 198.18.K.i/24, host i =
-# .i, the bridge (where mpirun and slurmctld are reached) .254. Only 198.18.0.0/15, the RFC 2544
-# benchmarking range, is ever used: it is routed nowhere, so no traffic leaves this machine.
+# the state directory /tmp/dtrain-hosts-P. --subnet K [0]: addresses 198.18.K.i/24 (K 0-255)
+# or 198.19.(K-256).i/24 (K 256-511), host i = .i, the bridge (where mpirun and slurmctld are
+# reached) .254; K+ takes K or, if another interface has it, the next free /24 of the same
+# 198.18 or 198.19 (wrapping around; the tests use it, so two build trees never share one).
+# Only 198.18.0.0/15, the RFC 2544 benchmarking range, is ever used: it is routed nowhere, so
+# no traffic leaves this machine.
 # Host i runs on core (i-1) mod nproc (taskset in the agent), so with N <= cores ranks on
 # different hosts never share a core; more hosts than cores share them round robin.
 # --tcp-retries R sets net.ipv4.tcp_retries2 inside each host (the kernel's default, 15, lets
@@ -29,7 +32,7 @@
 # Needs root, iproute2 (ip, tc), util-linux (unshare, taskset).
 set -euo pipefail
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "emulated-hosts: $*" >&2; exit 1; }
 
 script="$(readlink -f "$0")"
@@ -45,7 +48,7 @@ positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name="${2:?--name needs a prefix}"; shift 2 ;;
-    --subnet) subnet="${2:?--subnet needs a number 0-255}"; shift 2 ;;
+    --subnet) subnet="${2:?--subnet needs a number 0-511}"; shift 2 ;;
     --rate) rate="${2:?--rate needs a rate such as 1gbit}"; shift 2 ;;
     --tcp-retries) tcp_retries="${2:?--tcp-retries needs a number}"; shift 2
       [[ "$tcp_retries" =~ ^[0-9]+$ ]] && [ "$tcp_retries" -ge 1 ] && [ "$tcp_retries" -le 15 ] ||
@@ -57,14 +60,19 @@ while [ $# -gt 0 ]; do
        if [ "$cmd" = run ] || [ "$cmd" = agent ]; then positional+=("$@"); break; fi ;;
   esac
 done
-[[ "$name" =~ ^[a-z][a-z0-9]{0,5}$ ]] ||
-  die "--name '$name': expected 1-6 lowercase letters/digits starting with a letter (interface names are short)"
-[[ "$subnet" =~ ^[0-9]+$ ]] && [ "$subnet" -le 255 ] || die "--subnet '$subnet': expected 0-255 (198.18.K.0/24)"
+# Interface names have at most 15 characters: P, a host number up to 32 and "v" must fit.
+[[ "$name" =~ ^[a-z][a-z0-9]{0,9}$ ]] ||
+  die "--name '$name': expected 1-10 lowercase letters/digits starting with a letter (interface names are short)"
+search_subnet=0
+if [ "$cmd" = start ] && [[ "$subnet" == *+ ]]; then search_subnet=1; subnet="${subnet%+}"; fi
+[[ "$subnet" =~ ^[0-9]+$ ]] && [ "$subnet" -le 511 ] ||
+  die "--subnet '$subnet': expected 0-511 (198.18.K.0/24, or 198.19.(K-256).0/24 from 256), or K+"
 dir="/tmp/dtrain-hosts-$name"
 # Every command after start works on the subnet that start chose.
 if [ "$cmd" != start ] && [ -s "$dir/subnet" ]; then subnet="$(cat "$dir/subnet")"; fi
 bridge="${name}br"
-net="198.18.$subnet"
+subnet_net() { echo "198.$((18 + $1 / 256)).$(($1 % 256))"; }  # K -> its first three octets
+net="$(subnet_net "$subnet")"
 bridge_ip="$net.254"
 
 host_ns() { echo "$name$1"; }            # host number -> namespace (and hostname)
@@ -110,10 +118,20 @@ start() {
     echo "emulated-hosts: removing the previous '$name' hosts first" >&2
     stop quiet
   fi
-  # Another bridge that already owns this /24 would make the routes ambiguous.
-  if ip -o addr show | grep -q " $net\.[0-9]*/"; then
-    die "198.18.$subnet.0/24 is already in use by another interface; pick another --subnet"
-  fi
+  # Another bridge that already owns this /24 would make the routes ambiguous. The lock makes
+  # choosing a subnet and taking it (the bridge's address, below) one step for concurrent
+  # starts; it is released when this script exits.
+  exec 9> /tmp/dtrain-hosts.lock
+  flock 9
+  local tries=0
+  while ip -o addr show | grep -q " $net\.[0-9]*/"; do
+    [ "$search_subnet" = 1 ] && [ "$tries" -lt 255 ] ||
+      die "$net.0/24 is already in use by another interface; pick another --subnet (or K+)"
+    subnet=$(((subnet / 256) * 256 + (subnet + 1) % 256))
+    net="$(subnet_net "$subnet")"
+    bridge_ip="$net.254"
+    tries=$((tries + 1))
+  done
   mkdir -p "$dir"
   local cores i ns link
   cores="$(nproc)"

@@ -16,8 +16,9 @@
 # --nodes N (N >= 2) makes a multi-node cluster: one slurmd on each emulated network host
 # P1..PN of cluster/emulated-hosts.sh (--hosts P [dts]; started here when not running and then
 # stopped with the cluster), each in its host's network namespace with its own address, core,
-# hostname and /tmp, so the ranks of a multi-node job talk over TCP across the bridge, as on
-# a real cluster. With one node (the default) everything runs in this namespace on 127.0.0.1.
+# hostname and PMIx directory (TmpFS), so the ranks of a multi-node job talk over TCP across
+# the bridge, as on a real cluster; every node sees this machine's files, as on a shared file
+# system. With one node (the default) everything runs in this namespace on 127.0.0.1.
 #
 # Defaults come from the environment: DTRAIN_SLURM_DIR [/tmp/dtrain-slurm],
 # DTRAIN_SLURM_PORT [6817; slurmd listens on PORT+1], DTRAIN_SLURM_CPUS [at least 4],
@@ -26,7 +27,7 @@
 # Facts behind the choices below: ../shared/notes/slurm-local.md (measured on Debian 12).
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "local-slurm: $*" >&2; exit 1; }
 
 cmd="${1:-}"
@@ -187,6 +188,13 @@ JobCompLoc=$dir/log/jobcomp.txt
 MailProg=/bin/true
 SlurmdParameters=config_overrides
 EOF
+  if [ "$nodes" -gt 1 ]; then
+    # The PMIx plugin of each node's slurmstepd creates TmpFS/spmix_appdir_<uid>_<job>.<step>
+    # for the ranks it starts (mpi.conf's PMIxCliTmpDirBase, taken verbatim, would override
+    # TmpFS). With the default TmpFS=/tmp the nodes of one machine collide on it ("File
+    # exists"); %n gives each node its own, created in start_slurmd.
+    echo "TmpFS=$dir/tmpfs/%n" >> "$conf"
+  fi
   local name addr list=""
   while read -r name addr; do
     echo "NodeName=$name NodeAddr=$addr CPUs=$cpus Boards=1 SocketsPerBoard=1 CoresPerSocket=$cpus ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN" >> "$conf"
@@ -198,20 +206,16 @@ EOF
 start_slurmd() {  # start_slurmd NAME: in this namespace, or inside the emulated host NAME
   local name="$1"
   mkdir -p "$dir/spool/$name"
+  # The node's TmpFS (multi-node only), world-writable and sticky like /tmp: jobs run as their
+  # submitter.
+  [ "$nodes" -eq 1 ] || { mkdir -p "$dir/tmpfs/$name" && chmod 1777 "$dir/tmpfs/$name"; }
   if [ "$nodes" -eq 1 ]; then
     slurmd -f "$conf" -N "$name"
   else
-    # A private /tmp per node: the PMIx plugin of every node's slurmstepd creates
-    # /tmp/spmix_appdir_<uid>_<job>.<step>, and nodes sharing /tmp collide on it ("File exists").
-    # The state directory stays visible at its path inside (it may itself be under /tmp).
-    local private="$dir/tmp/$name" inside=""
-    mkdir -p "$private"
-    case "$dir" in /tmp/*) inside="$private/${dir#/tmp/}"; mkdir -p "$inside" ;; esac
-    bash "$hosts_tool" run --name "$hosts_name" "$name" unshare --mount --propagation private -- sh -c '
-      set -e
-      if [ -n "$3" ]; then mount --bind "$2" "$3"; fi
-      mount --rbind "$4" /tmp
-      exec slurmd -f "$2/slurm.conf" -N "$1"' sh "$name" "$dir" "$inside" "$private"
+    # The node's own network, hostname and core; the file system is this machine's, as a
+    # shared file system would be, so a job's files may be anywhere (also under /tmp). What
+    # the nodes must not share (PMIx's per-step directory) is kept apart by TmpFS (write_conf).
+    bash "$hosts_tool" run --name "$hosts_name" "$name" slurmd -f "$conf" -N "$name"
   fi
 }
 
@@ -241,7 +245,7 @@ start() {
   # munged refuses a socket directory that others cannot traverse ("Socket is inaccessible").
   chmod 0755 "$dir/munge"
   # A fresh cluster each start: old job state would replay old jobs.
-  rm -rf "${dir:?}/state/"* "${dir:?}/spool/"* "${dir:?}/tmp"
+  rm -rf "${dir:?}/state/"* "${dir:?}/spool/"* "${dir:?}/tmpfs"
   if [ ! -s "$dir/munge/munge.key" ]; then
     # munged wants a private key file: 1 KiB of random bytes, mode 0600, owned by its user.
     (umask 077 && dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none)

@@ -2,11 +2,14 @@
 # `dtrain bench allreduce` across 2 and 3 emulated hosts: every algorithm's result is exact
 # (wrong = 0) at every size, over TCP between the hosts.
 #   bench_allreduce_test.sh WORK_DIR   (env: DTRAIN_ROOT, DTRAIN)
+# DTRAIN_TEST_HOSTS, DTRAIN_TEST_SUBNET [dtb, 202]: the hosts' --name and --subnet (CTest
+# derives both from the build path, so that two build trees can run the tests at once).
 source "$(dirname "$0")/lib.sh"
 work="${1:?usage: $0 WORK_DIR}"
 rm -rf "$work" && mkdir -p "$work"
-name=dtb
-hosts_start "$name" 202 3
+name="${DTRAIN_TEST_HOSTS:-dtb}"
+subnet="${DTRAIN_TEST_SUBNET:-202}"
+hosts_start "$name" "$subnet" 3
 hosts_env "$name"
 for np in 2 3; do
   out="$work/np$np.jsonl"

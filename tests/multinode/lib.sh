@@ -21,6 +21,10 @@ hosts_start() {  # hosts_start NAME SUBNET N [--rate R]: N hosts, removed when t
   bash "$hosts_tool" start "$n" --name "$name" --subnet "$subnet" "$@" || fail "emulated-hosts.sh start $n --name $name failed"
 }
 
+subnet_net() {  # subnet_net K: the first three octets of emulated-hosts.sh's --subnet K
+  echo "198.$((18 + $1 / 256)).$(($1 % 256))"
+}
+
 hosts_env() {  # hosts_env NAME: exports what mpirun needs for these hosts
   eval "$(bash "$hosts_tool" env --name "$1")"
 }

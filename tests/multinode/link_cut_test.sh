@@ -7,11 +7,14 @@
 # The hosts use --tcp-retries 3, so mpirun and its daemons give up on the cut host within
 # seconds instead of TCP's default ~15 minutes (cluster/README.md says why a site wants that).
 #   link_cut_test.sh WORK_DIR   (env: DTRAIN_ROOT, DTRAIN)
+# DTRAIN_TEST_HOSTS, DTRAIN_TEST_SUBNET [dtf, 205]: the hosts' --name and --subnet (CTest
+# derives both from the build path, so that two build trees can run the tests at once).
 source "$(dirname "$0")/lib.sh"
 work="${1:?usage: $0 WORK_DIR}"
 rm -rf "$work" && mkdir -p "$work"
-name=dtf
-hosts_start "$name" 205 3 --tcp-retries 3
+name="${DTRAIN_TEST_HOSTS:-dtf}"
+subnet="${DTRAIN_TEST_SUBNET:-205}"
+hosts_start "$name" "$subnet" 3 --tcp-retries 3
 export FAULT_HOSTS_NAME="$name"
 source "$DTRAIN_ROOT/tests/faults/fault_lib.sh"
 failed="$(fault_sweep linkcut 1 "${FAULT_REPS:-1}" "$work")"

@@ -8,11 +8,14 @@
 #   over P ranks) + (P-1) * N * 4 (rank 0's parameters to every other rank), N = parameters.
 # With shared memory between hosts the links would carry almost nothing.
 #   train_exact_test.sh WORK_DIR   (env: DTRAIN_ROOT, DTRAIN)
+# DTRAIN_TEST_HOSTS, DTRAIN_TEST_SUBNET [dtm, 201]: the hosts' --name and --subnet (CTest
+# derives both from the build path, so that two build trees can run the tests at once).
 source "$(dirname "$0")/lib.sh"
 work="${1:?usage: $0 WORK_DIR}"
 rm -rf "$work" && mkdir -p "$work"
-name=dtm
-hosts_start "$name" 201 3
+name="${DTRAIN_TEST_HOSTS:-dtm}"
+subnet="${DTRAIN_TEST_SUBNET:-201}"
+hosts_start "$name" "$subnet" 3
 
 run() {  # run WHERE NP MODEL STEPS DIR: WHERE is hosts or local
   local where="$1" np="$2" model="$3" steps="$4" out="$5" launch
