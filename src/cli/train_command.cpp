@@ -12,6 +12,7 @@
 #include "comm/fault_injection.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "comm/mpi/mpi_watchdog.h"
+#include "core/exit_reason.h"
 #include "data/data_source.h"
 #include "data/text_dataset.h"
 #include "nn/language_model_spec.h"
@@ -212,6 +213,9 @@ int run_train(const TrainOptions& given) {
   if (result.stopped_by_signal) {
     if (comm.rank() == 0) {
       if (result.checkpoint_written_at_stop) {
+        // srun may kill the other ranks once this one exits 75 (--kill-on-bad-exit) and then
+        // report their 143: the batch script reads the truth here (slurm/train.sbatch).
+        append_exit_reason("stopped-with-checkpoint step " + std::to_string(result.steps));
         std::printf(
             "dtrain: stopped by signal %d at step %lld; checkpoint %s written, continue "
             "with --resume\n",

@@ -1,6 +1,5 @@
 #include "comm/mpi/mpi_watchdog.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +9,7 @@
 
 #include "comm/mpi/mpi_c.h"
 #include "comm/mpi/mpi_check.h"
+#include "core/exit_reason.h"
 
 namespace dtrain::comm {
 
@@ -68,16 +68,8 @@ std::unique_ptr<liveness::Watchdog> start_watchdog(const liveness::WatchdogOptio
   };
   // srun returns the highest exit code of its tasks, so a stopped rank that srun kills
   // (137) hides the others' 4: a batch script learns of the timeout from this file instead.
-  const char* report = std::getenv("DTRAIN_EXIT_REASON_FILE");
-  auto fire = [rank, path = std::string(report != nullptr ? report : "")](int exit_code) {
-    if (!path.empty()) {
-      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        const std::string line = "comm-timeout rank " + std::to_string(rank) + "\n";
-        (void)!::write(fd, line.data(), line.size());
-        ::close(fd);
-      }
-    }
+  auto fire = [rank](int exit_code) {
+    append_exit_reason("comm-timeout rank " + std::to_string(rank));
     std::fflush(nullptr);
     std::_Exit(exit_code);
   };
