@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/conv_geometry.h"
 #include "tensor/blas.h"
 #include "tensor/small_k.h"
 
@@ -20,22 +21,8 @@ Conv2D::Conv2D(std::string name, int filters, int kernel, int stride, int paddin
 
 Shape Conv2D::setup(const Shape& input, ParamArena& arena) {
   auto& g = geometry_;
-  if (filters_ <= 0 || g.kernel <= 0 || g.stride <= 0 || g.padding < 0) {
-    throw shape_error("filters, kernel and stride must be positive and padding >= 0 (got filters " +
-                      std::to_string(filters_) + ", kernel " + std::to_string(g.kernel) +
-                      ", stride " + std::to_string(g.stride) + ", padding " +
-                      std::to_string(g.padding) + ")");
-  }
-  if (input.rank() != 3) {
-    throw shape_error("expects an image input [height, width, channels], got " + input.to_string());
-  }
-  g.height = static_cast<int>(input[0]);
-  g.width = static_cast<int>(input[1]);
-  g.channels = static_cast<int>(input[2]);
-  if (g.height + 2 * g.padding < g.kernel || g.width + 2 * g.padding < g.kernel) {
-    throw shape_error("kernel " + std::to_string(g.kernel) + " does not fit the padded input " +
-                      input.to_string());
-  }
+  const std::string error = setup_conv_geometry(ConvDirection::kForward, filters_, 0, input, g);
+  if (!error.empty()) throw shape_error(error);
   arena_ = &arena;
   weight_slot_ =
       arena.declare(name() + ".weight", Shape{std::size_t(filters_), std::size_t(g.patch_size())});

@@ -1,7 +1,6 @@
 #include "nn/conv2d_transpose.h"
 
-#include <cstdint>
-
+#include "nn/conv_geometry.h"
 #include "tensor/blas.h"
 
 namespace dtrain::nn {
@@ -23,60 +22,10 @@ Conv2DTranspose::Conv2DTranspose(std::string name, int filters, int kernel, int 
 
 Shape Conv2DTranspose::setup(const Shape& input, ParamArena& arena) {
   auto& g = geometry_;
-  if (filters_ <= 0 || g.kernel <= 0 || g.stride <= 0 || g.padding < 0) {
-    throw shape_error("filters, kernel and stride must be positive and padding >= 0 (got filters " +
-                      std::to_string(filters_) + ", kernel " + std::to_string(g.kernel) +
-                      ", stride " + std::to_string(g.stride) + ", padding " +
-                      std::to_string(g.padding) + ")");
-  }
-  // A larger output_padding would add rows no input reaches and break the adjointness
-  // (the convolution over the output would have more windows than there are inputs).
-  if (output_padding_ < 0 || output_padding_ >= g.stride) {
-    throw shape_error("output_padding must be in [0, stride " + std::to_string(g.stride) +
-                      "), got " + std::to_string(output_padding_));
-  }
-  if (input.rank() != 3) {
-    throw shape_error("expects an image input [height, width, channels], got " + input.to_string());
-  }
-  const int in_h = static_cast<int>(input[0]), in_w = static_cast<int>(input[1]);
+  const std::string error =
+      setup_conv_geometry(ConvDirection::kTranspose, filters_, output_padding_, input, g);
+  if (!error.empty()) throw shape_error(error);
   in_channels_ = static_cast<int>(input[2]);
-  // Sizes in 64 bits first, so that a spec of a few bytes cannot overflow int here or in
-  // im2col: the uncropped scatter ((in - 1) * stride + kernel + output_padding) must stay
-  // below kMaxSide, and the weight count within the arena's limit.
-  constexpr std::int64_t kMaxSide = std::int64_t{1} << 24;
-  auto full_size = [&](int in) {
-    return std::int64_t(in - 1) * g.stride + g.kernel + output_padding_;
-  };
-  const std::int64_t full_h = full_size(in_h), full_w = full_size(in_w);
-  if (full_h > kMaxSide || full_w > kMaxSide) {
-    throw shape_error("the output of " + input.to_string() + " would be " + std::to_string(full_h) +
-                      "x" + std::to_string(full_w) +
-                      " before cropping, more than dtrain's limit of " + std::to_string(kMaxSide) +
-                      " per side");
-  }
-  const double weights = double(in_channels_) * g.kernel * g.kernel * filters_;
-  if (weights > double(ParamArena::kMaxParams)) {
-    throw shape_error("a weight of " + std::to_string(in_channels_) + " x " +
-                      std::to_string(g.kernel) + "x" + std::to_string(g.kernel) + " x " +
-                      std::to_string(filters_) + " is beyond dtrain's limit of " +
-                      std::to_string(ParamArena::kMaxParams) + " parameters");
-  }
-  const std::int64_t out_h = full_h - 2 * std::int64_t(g.padding);
-  const std::int64_t out_w = full_w - 2 * std::int64_t(g.padding);
-  if (out_h <= 0 || out_w <= 0) {
-    throw shape_error("padding " + std::to_string(g.padding) + " crops the whole output of " +
-                      input.to_string() + " (output " + std::to_string(out_h) + "x" +
-                      std::to_string(out_w) + ")");
-  }
-  g.height = static_cast<int>(out_h);
-  g.width = static_cast<int>(out_w);
-  g.channels = filters_;
-  // (out + 2p - K) = (in - 1) * s + output_padding with output_padding < s, so the
-  // convolution over the output has exactly one window per input pixel.
-  if (g.out_height() != in_h || g.out_width() != in_w) {
-    throw shape_error("internal: the adjoint convolution does not map back onto " +
-                      input.to_string());
-  }
   arena_ = &arena;
   weight_slot_ = arena.declare(name() + ".weight",
                                Shape{std::size_t(in_channels_), std::size_t(g.patch_size())});

@@ -55,13 +55,14 @@ void small_k_backward(int m, int n, int k, const float* c_grad, const float* a, 
                [=](long first, long end, float* b_part, float* bias_part) {
                  const int r0 = static_cast<int>(first) * group_rows,
                            r1 = static_cast<int>(end) * group_rows;
-                 with_k(k, [&](auto k_constant) {
+                 with_k_bias(k, bias_part != nullptr, [&](auto k_constant, auto bias_constant) {
                    constexpr int K = decltype(k_constant)::value;
-                   BlockGrad<K> blocks[kMaxN / kLanes];
+                   using Block = BlockGrad<K, decltype(bias_constant)::value>;
+                   Block blocks[kMaxN / kLanes];
                    for (int i0 = r0; i0 < r1; i0 += kRun) {
                      const int i1 = std::min(r1, i0 + kRun);
                      for (int j0 = 0; j0 < whole; j0 += kLanes) {
-                       BlockGrad<K> acc = blocks[j0 / kLanes];
+                       Block acc = blocks[j0 / kLanes];
                        for (int i = i0; i < i1; ++i) {
                          acc.add_row(load(c_grad + std::size_t(i) * n + j0),
                                      a + std::size_t(i) * K);
@@ -73,7 +74,7 @@ void small_k_backward(int m, int n, int k, const float* c_grad, const float* a, 
                      blocks[j0 / kLanes].finish(j0, b_part, bias_part);
                  });
                  if (whole < n) {
-                   TailGrad tail(whole, n, k);
+                   TailGrad tail(whole, n, k, bias_part != nullptr);
                    for (int i = r0; i < r1; ++i) {
                      tail.add_row(c_grad + std::size_t(i) * n + whole, a + std::size_t(i) * k);
                    }

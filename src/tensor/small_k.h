@@ -14,7 +14,7 @@ inline constexpr int kSmallK = 16;
 void small_k_forward(int m, int n, int k, const float* a, const float* b, const float* bias,
                      float* c);
 // B_grad[N,K] += C_grad[M,N]^T * A[M,K] and bias_grad[N] += column sums of C_grad (bias_grad
-// null: not computed).
+// null: no bias sums are accumulated at all).
 // The sums run over at most 16 chunks of whole groups of group_rows rows (a convolution's
 // rows of one sample) in parallel (tensor/parallel.h), then in chunk order: the same bits
 // for any number of threads. m must be a multiple of group_rows.

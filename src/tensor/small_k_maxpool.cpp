@@ -175,13 +175,14 @@ void small_k_backward_maxpool(const SmallKPoolGrid& grid, int n, int k, const fl
   chunked_grad(
       grid.batch, n, k, b_grad, bias_grad,
       [=](long first, long end, float* b_part, float* bias_part) {
-        with_k(k, [&](auto k_constant) {
+        with_k_bias(k, bias_part != nullptr, [&](auto k_constant, auto bias_constant) {
           constexpr int K = decltype(k_constant)::value;
-          BlockGrad<K> blocks[kMaxN / kLanes];
+          using Block = BlockGrad<K, decltype(bias_constant)::value>;
+          Block blocks[kMaxN / kLanes];
           for_each_line(grid, cols, pooled_grad, route, first, end,
                         [&](const RouteGrad& r, std::size_t row0, int oh, std::size_t o_line) {
                           for (int j0 = 0; j0 < whole; j0 += kLanes) {
-                            BlockGrad<K> acc = blocks[j0 / kLanes];
+                            Block acc = blocks[j0 / kLanes];
                             for (int ow = 0; ow < covered_width; ++ow) {
                               const std::size_t o = o_line + std::size_t(ow / p) * cols;
                               acc.add_row(r.block(o + j0, (oh % p) * p + ow % p),
@@ -195,7 +196,7 @@ void small_k_backward_maxpool(const SmallKPoolGrid& grid, int n, int k, const fl
           }
         });
         if (whole == n) return;
-        TailGrad tail(whole, n, k);
+        TailGrad tail(whole, n, k, bias_part != nullptr);
         float g[kLanes];
         for_each_line(grid, cols, pooled_grad, route, first, end,
                       [&](const RouteGrad& r, std::size_t row0, int oh, std::size_t o_line) {

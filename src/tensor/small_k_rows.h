@@ -16,6 +16,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,19 @@ void with_k(int k, Fn&& fn) {
     (void)((k == Ks + 1 ? (fn(std::integral_constant<int, Ks + 1>{}), true) : false) || ...);
   }
   (std::make_integer_sequence<int, kSmallK>{});
+}
+
+// Calls fn(std::integral_constant<int, K>, std::bool_constant<kBias>) for the runtime k in
+// 1..kSmallK and bias: the gradient kernels' accumulators, with or without the bias's.
+template <typename Fn>
+void with_k_bias(int k, bool bias, Fn&& fn) {
+  with_k(k, [&](auto k_constant) {
+    if (bias) {
+      fn(k_constant, std::true_type{});
+    } else {
+      fn(k_constant, std::false_type{});
+    }
+  });
 }
 
 // B [N][K] transposed to bt [K][N], so inner loops run over N contiguously in both operands.
@@ -102,17 +116,19 @@ inline void forward_tail(int i, int n, int k, int j0, const float* a, const floa
 // The weight and bias gradients of kLanes columns [j0, j0 + kLanes), K x kLanes and
 // kLanes accumulators in registers while rows are added in the order given; rows left out
 // must be all zero (adding +-0 to an accumulator that started at +0 changes no bit, so a
-// caller may skip them). Then added, transposed, into B_grad [N][K].
-template <int K>
+// caller may skip them). Then added, transposed, into B_grad [N][K]. Without kBias (a
+// layer without a bias: bias_grad null) the bias accumulators are neither added to nor
+// read; the weight accumulators are the same either way, so are their bits.
+template <int K, bool kBias>
 class BlockGrad {
  public:
   void add_row(Vec g, const float* ai) {
-    bias_ += g;
+    if constexpr (kBias) bias_ += g;
     for (int kk = 0; kk < K; ++kk) acc_[kk] += splat(ai[kk]) * g;
   }
   void finish(int j0, float* b_grad, float* bias_grad) const {
     for (int l = 0; l < kLanes; ++l) {
-      if (bias_grad) bias_grad[j0 + l] += bias_[l];
+      if constexpr (kBias) bias_grad[j0 + l] += bias_[l];
       for (int kk = 0; kk < K; ++kk) b_grad[(j0 + l) * K + kk] += acc_[kk][l];
     }
   }
@@ -122,16 +138,17 @@ class BlockGrad {
   Vec bias_ = {};
 };
 
-// The same for the columns past the last whole kLanes block, one float at a time.
+// The same for the columns past the last whole kLanes block, one float at a time; the bias
+// sums only when `bias` (then finish's bias_grad must not be null).
 class TailGrad {
  public:
-  TailGrad(int j0, int n, int k) : j0_(j0), n_(n), k_(k) {
+  TailGrad(int j0, int n, int k, bool bias) : j0_(j0), n_(n), k_(k), with_bias_(bias) {
     std::fill_n(acc_, k * (n - j0), 0.0f);
-    std::fill_n(bias_, n - j0, 0.0f);
+    if (with_bias_) std::fill_n(bias_, n - j0, 0.0f);
   }
   void add_row(const float* gi, const float* ai) {  // gi: columns [j0, n)
     const int w = n_ - j0_;
-    for (int j = 0; j < w; ++j) bias_[j] += gi[j];
+    for (int j = 0; j < w && with_bias_; ++j) bias_[j] += gi[j];
     for (int kk = 0; kk < k_; ++kk) {
       for (int j = 0; j < w; ++j) acc_[kk * w + j] += ai[kk] * gi[j];
     }
@@ -139,22 +156,23 @@ class TailGrad {
   void finish(float* b_grad, float* bias_grad) const {
     const int w = n_ - j0_;
     for (int j = 0; j < w; ++j) {
-      if (bias_grad) bias_grad[j0_ + j] += bias_[j];
+      if (with_bias_) bias_grad[j0_ + j] += bias_[j];
       for (int kk = 0; kk < k_; ++kk) b_grad[(j0_ + j) * k_ + kk] += acc_[kk * w + j];
     }
   }
 
  private:
   int j0_, n_, k_;
+  bool with_bias_;
   float acc_[kSmallK * kLanes];
   float bias_[kLanes];
 };
 
 // The weight and bias gradients in parallel, the same bits for any number of threads: the
 // rows are cut into at most kGradChunks chunks of whole groups (a sample's rows), fixed by
-// the shape alone; chunk_fn(c, first_group, end_group, b_part, bias_part) adds chunk c's
+// the shape alone; chunk_fn(first_group, end_group, b_part, bias_part) adds the chunk's
 // rows into zeroed partial sums of its own, which are then added into b_grad and bias_grad
-// in chunk order.
+// in chunk order. With bias_grad null there are no bias partial sums: bias_part is null.
 inline constexpr int kGradChunks = 16;
 
 inline int grad_chunks(long groups) {
@@ -164,18 +182,20 @@ inline int grad_chunks(long groups) {
 template <typename ChunkFn>
 void chunked_grad(long groups, int n, int k, float* b_grad, float* bias_grad, ChunkFn&& chunk_fn) {
   const int chunks = grad_chunks(groups);
-  const std::size_t stride = std::size_t(n) * k + n;
+  const std::size_t weights = std::size_t(n) * k;
+  const std::size_t stride = weights + (bias_grad ? n : 0);
   thread_local std::vector<float> parts;  // grows once; no allocation per step
   parts.assign(chunks * stride, 0.0f);
   float* base = parts.data();
   parallel_for(chunks, [&](int c) {
     const auto range = chunk_range(groups, chunks, c);
-    chunk_fn(range.begin, range.end, base + c * stride, base + c * stride + std::size_t(n) * k);
+    float* part = base + c * stride;
+    chunk_fn(range.begin, range.end, part, bias_grad ? part + weights : nullptr);
   });
   for (int c = 0; c < chunks; ++c) {
     const float* b_part = base + c * stride;
-    for (std::size_t i = 0; i < std::size_t(n) * k; ++i) b_grad[i] += b_part[i];
-    for (int j = 0; j < n && bias_grad; ++j) bias_grad[j] += b_part[std::size_t(n) * k + j];
+    for (std::size_t i = 0; i < weights; ++i) b_grad[i] += b_part[i];
+    for (int j = 0; j < n && bias_grad; ++j) bias_grad[j] += b_part[weights + j];
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <numeric>
 #include <ostream>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "ckpt/model_spec.h"
 #include "core/errors.h"
@@ -213,6 +216,53 @@ TEST(Conv2DTranspose, BadOptionsAreRefusedNamingTheLayer) {
   expect_model_error(3, 3, 1, bad(transpose(1, 1 << 30)), "limit");
   expect_model_error(3, 3, 2, bad(transpose(1 << 30, 3)), "limit");
   expect_model_error(3, 3, 1, bad(transpose(1, 3, 1 << 30, 0, (1 << 30) - 1)), "limit");
+}
+
+// conv2d shares conv2d_transpose's checks (nn/conv_geometry.h): the same refusals, named
+// after the layer, and no int overflow on sizes a fuzzer picks.
+TEST(Conv2D, BadOptionsAreRefusedNamingTheLayer) {
+  auto bad = [](int filters, int kernel, int stride = 0, int padding = 0) {
+    return std::vector<LayerConfig>{{.type = "conv2d",
+                                     .name = "bad",
+                                     .filters = filters,
+                                     .kernel = kernel,
+                                     .stride = stride,
+                                     .padding = padding}};
+  };
+  expect_model_error(3, 3, 1, bad(0, 3), "filters");
+  expect_model_error(3, 3, 1, bad(-2, 3), "filters");
+  expect_model_error(3, 3, 1, bad(1, 0), "kernel");
+  expect_model_error(3, 3, 1, bad(1, 3, 1, -1), "padding");
+  expect_model_error(3, 3, 1, bad(1, 4), "does not fit");
+  expect_model_error(3, 3, 1, bad(1, 6, 1, 1), "does not fit");
+  expect_model_error(2, 2, 1, {{.type = "flatten"}, bad(1, 2)[0]}, "image input");
+  expect_model_error(3, 3, 1, bad(1, 3, 1, 2147483647), "limit");  // not a wrap
+  expect_model_error(3, 3, 1, bad(1, 1 << 14, 1, 1 << 13), "limit");
+  expect_model_error(3, 3, 2, bad(1 << 30, 3), "limit");
+}
+
+TEST(Conv2D, SharesItsOptionAndInputMessagesWithConv2DTranspose) {
+  auto message = [](int h, int w, int c, std::vector<LayerConfig> layers) -> std::string {
+    try {
+      image_model(h, w, c, std::move(layers));
+    } catch (const ModelError& e) {
+      const std::string what = e.what();
+      return what.substr(what.find("): ") + 3);  // past "layer 'name' (type): "
+    }
+    return "no error";
+  };
+  for (const auto& [filters, kernel, padding] :
+       std::vector<std::tuple<int, int, int>>{{0, 3, 0}, {1, 0, 0}, {1, 3, -1}}) {
+    LayerConfig conv{.type = "conv2d", .filters = filters, .kernel = kernel, .padding = padding};
+    LayerConfig deconv = transpose(filters, kernel, 0, padding);
+    const std::string text = message(3, 3, 1, {conv});
+    EXPECT_NE(text.find("must be positive"), std::string::npos) << text;
+    EXPECT_EQ(text, message(3, 3, 1, {deconv}));
+  }
+  const std::string text =
+      message(2, 2, 1, {{.type = "flatten"}, {.type = "conv2d", .filters = 1, .kernel = 1}});
+  EXPECT_NE(text.find("image input"), std::string::npos) << text;
+  EXPECT_EQ(text, message(2, 2, 1, {{.type = "flatten"}, transpose(1, 1)}));
 }
 
 TEST(Upsample, ForwardRepeatsEachPixel) {

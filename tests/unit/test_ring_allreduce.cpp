@@ -3,8 +3,10 @@
 // buckets: test_gradient_synchronizer.cpp.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -130,6 +132,71 @@ TEST(RingAllreduce, SmallChunksReallyPipeline) {
   for (int r = 0; r < 3; ++r) {
     EXPECT_EQ(network.in_process_transport(r).messages_sent(), 400u) << "rank " << r;
   }
+}
+
+// Rank 0 of a ring of two, the other rank played by the transport: a receive is filled
+// with 2.0f when the ring waits for it (or at wait_all), and every wait_recv notes how
+// many receives and sends were started and how much of the reduced segment (rank 0 adds
+// segment 1 in its one reduce-scatter step) already holds the sum 1 + 2.
+class ScriptedPeer final : public PeerTransport {
+ public:
+  struct Wait {
+    std::size_t index, recvs_started, sends_started, summed;
+  };
+  explicit ScriptedPeer(std::span<const float> reduced) : reduced_(reduced) {}
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  void start_send(std::span<const float>, int to) override {
+    EXPECT_EQ(to, 1);
+    ++sends_;
+  }
+  void start_recv(std::span<float> into, int from) override {
+    EXPECT_EQ(from, 1);
+    recvs_.push_back({into, false});
+  }
+  void wait_recv(std::size_t index) override {
+    std::size_t summed = 0;
+    for (float v : reduced_) summed += v == 3.0f;
+    waits.push_back({index, recvs_.size(), sends_, summed});
+    arrive(recvs_.at(index));
+  }
+  void wait_all() override {
+    for (auto& recv : recvs_) arrive(recv);
+    recvs_.clear();
+    sends_ = 0;
+  }
+  std::vector<Wait> waits;
+
+ private:
+  struct Recv {
+    std::span<float> into;
+    bool arrived;
+  };
+  static void arrive(Recv& recv) {
+    if (!recv.arrived) std::ranges::fill(recv.into, 2.0f);
+    recv.arrived = true;
+  }
+  std::span<const float> reduced_;
+  std::vector<Recv> recvs_;
+  std::size_t sends_ = 0;
+};
+
+TEST(RingAllreduce, EachChunkIsAddedWhileLaterOnesAreOnTheWire) {
+  // 36 floats on 2 ranks: segments of 18; chunks of 4 -> 4, 4, 4, 4, 2.
+  std::vector<float> data(36, 1.0f);
+  ScriptedPeer peer(std::span<const float>(data).subspan(18));
+  RingAllreduce(peer, 4).allreduce_sum(data);
+  // Every receive and send of the step is started before the first wait; at the wait for
+  // chunk i exactly chunks 0..i-1 have been added.
+  ASSERT_EQ(peer.waits.size(), 5u);
+  for (std::size_t i = 0; i < peer.waits.size(); ++i) {
+    EXPECT_EQ(peer.waits[i].index, i);
+    EXPECT_EQ(peer.waits[i].recvs_started, 5u) << "wait " << i;
+    EXPECT_EQ(peer.waits[i].sends_started, 5u) << "wait " << i;
+    EXPECT_EQ(peer.waits[i].summed, std::min<std::size_t>(4 * i, 18)) << "wait " << i;
+  }
+  // Segment 1 summed here; segment 0 received complete in the allgather.
+  for (std::size_t i = 0; i < data.size(); ++i) EXPECT_EQ(data[i], i < 18 ? 2.0f : 3.0f) << i;
 }
 
 TEST(RingAllreduce, RepeatedCallsReuseScratch) {

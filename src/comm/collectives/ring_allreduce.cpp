@@ -1,6 +1,5 @@
 #include "comm/collectives/ring_allreduce.h"
 
-#include <algorithm>
 #include <string>
 
 #include "core/errors.h"
@@ -38,7 +37,9 @@ namespace dtrain::comm {
 //
 // Pipelining: within a step the segment travels in chunks. All chunk receives are posted
 // first, then all sends; chunk i is added as soon as it has arrived while later chunks are
-// still on the wire, so the additions overlap the transfer.
+// still on the wire, so the additions overlap the transfer. The segments, the chunk loops
+// and the addition are blocks.h's (even_block, start_recv_chunks, start_send_chunks,
+// on_each_chunk, add_into), one definition for every algorithm.
 
 RingAllreduce::RingAllreduce(PeerTransport& transport, std::size_t chunk_floats)
     : transport_(transport), chunk_floats_(chunk_floats) {
@@ -47,72 +48,50 @@ RingAllreduce::RingAllreduce(PeerTransport& transport, std::size_t chunk_floats)
   }
 }
 
-RingAllreduce::Segment RingAllreduce::segment(std::size_t length, int index) const {
-  // length/P each; the first length%P segments take one extra element.
-  const auto p = static_cast<std::size_t>(transport_.size());
-  const auto i = static_cast<std::size_t>(index);
-  const std::size_t base = length / p;
-  const std::size_t extra = length % p;
-  return {i * base + std::min(i, extra), base + (i < extra ? 1 : 0)};
-}
-
 void RingAllreduce::allreduce_sum(std::span<float> data) {
   const int p = transport_.size();
   if (p == 1 || data.empty()) {
     return;
   }
   const int r = transport_.rank();
-  const std::size_t max_segment = segment(data.size(), 0).length;
+  // Segment i is even_block i of P (blocks.h): the first length%P segments are one longer.
+  auto segment = [&](int index) { return even_block(data.size(), p, ((index % p) + p) % p); };
+  const std::size_t max_segment = segment(0).length;
   if (scratch_.size() < max_segment) {
     scratch_.resize(max_segment);
   }
-  auto mod = [p](int x) { return ((x % p) + p) % p; };
   for (int s = 0; s < p - 1; ++s) {
-    reduce_step(data, segment(data.size(), mod(r - s)), segment(data.size(), mod(r - s - 1)));
+    reduce_step(data, segment(r - s), segment(r - s - 1));
   }
   for (int s = 0; s < p - 1; ++s) {
-    gather_step(data, segment(data.size(), mod(r + 1 - s)), segment(data.size(), mod(r - s)));
+    gather_step(data, segment(r + 1 - s), segment(r - s));
   }
 }
 
-void RingAllreduce::reduce_step(std::span<float> data, Segment send, Segment recv) {
+// One reduce-scatter step, pipelined: every chunk receive of the incoming segment is
+// posted (into scratch) before the sends, then on_each_chunk adds chunk i into this rank's
+// copy as soon as it has arrived, while chunks i+1.. are still on the wire. The sum is own
+// + incoming, in that order, as the ring has always added.
+void RingAllreduce::reduce_step(std::span<float> data, Block send, Block recv) {
   const int p = transport_.size();
   const int r = transport_.rank();
-  const int right = (r + 1) % p;
-  const int left = (r + p - 1) % p;
-  for (std::size_t off = 0; off < recv.length; off += chunk_floats_) {
-    const std::size_t n = std::min(chunk_floats_, recv.length - off);
-    transport_.start_recv(std::span<float>(scratch_).subspan(off, n), left);
-  }
-  for (std::size_t off = 0; off < send.length; off += chunk_floats_) {
-    const std::size_t n = std::min(chunk_floats_, send.length - off);
-    transport_.start_send(data.subspan(send.offset + off, n), right);
-  }
-  float* dst = data.data() + recv.offset;
-  const float* src = scratch_.data();
-  std::size_t chunk = 0;
-  for (std::size_t off = 0; off < recv.length; off += chunk_floats_, ++chunk) {
-    transport_.wait_recv(chunk);
-    const std::size_t end = std::min(off + chunk_floats_, recv.length);
-    for (std::size_t i = off; i < end; ++i) {
-      dst[i] += src[i];
-    }
-  }
+  const std::span<float> incoming = std::span<float>(scratch_).first(recv.length);
+  start_recv_chunks(transport_, incoming, (r + p - 1) % p, chunk_floats_);
+  start_send_chunks(transport_, data.subspan(send.offset, send.length), (r + 1) % p, chunk_floats_);
+  float* own = data.data() + recv.offset;
+  on_each_chunk(transport_, recv.length, chunk_floats_, [&](std::size_t off, std::size_t n) {
+    add_into(own + off, own + off, incoming.data() + off, n);
+  });
   transport_.wait_all();
 }
 
-void RingAllreduce::gather_step(std::span<float> data, Segment send, Segment recv) {
+void RingAllreduce::gather_step(std::span<float> data, Block send, Block recv) {
   const int p = transport_.size();
   const int r = transport_.rank();
   // Complete segments are received straight into place: nothing to add, nothing to copy.
-  for (std::size_t off = 0; off < recv.length; off += chunk_floats_) {
-    const std::size_t n = std::min(chunk_floats_, recv.length - off);
-    transport_.start_recv(data.subspan(recv.offset + off, n), (r + p - 1) % p);
-  }
-  for (std::size_t off = 0; off < send.length; off += chunk_floats_) {
-    const std::size_t n = std::min(chunk_floats_, send.length - off);
-    transport_.start_send(data.subspan(send.offset + off, n), (r + 1) % p);
-  }
+  start_recv_chunks(transport_, data.subspan(recv.offset, recv.length), (r + p - 1) % p,
+                    chunk_floats_);
+  start_send_chunks(transport_, data.subspan(send.offset, send.length), (r + 1) % p, chunk_floats_);
   transport_.wait_all();
 }
 

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "comm/collectives/blocks.h"
 #include "comm/peer_transport.h"
 
 namespace dtrain::comm {
@@ -35,13 +36,9 @@ class RingAllreduce {
   std::size_t scratch_floats() const { return scratch_.size(); }
 
  private:
-  struct Segment {
-    std::size_t offset;
-    std::size_t length;
-  };
-  Segment segment(std::size_t length, int index) const;
-  void reduce_step(std::span<float> data, Segment send, Segment recv);
-  void gather_step(std::span<float> data, Segment send, Segment recv);
+  // Segments are blocks.h's even_blocks of the array, one per rank.
+  void reduce_step(std::span<float> data, Block send, Block recv);
+  void gather_step(std::span<float> data, Block send, Block recv);
 
   PeerTransport& transport_;
   std::size_t chunk_floats_;
