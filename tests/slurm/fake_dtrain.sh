@@ -5,6 +5,8 @@
 # after writing a checkpoint with exit code 75. An epoch is a sleep of FAKE_EPOCH_SECONDS [1],
 # so train.sbatch's signal, requeue and resume logic is tested in seconds and without CPU.
 # Each start is logged to FAKE_LOG (rank, restart count, epoch it starts from).
+# FAKE_MASKED_STOP=1: at the first stop, rank 0 exits 75 at once and the other ranks wait to
+# be ended by srun (143), as dtrain's ranks can race on their way out.
 set -euo pipefail
 
 [ "${1:-}" = train ] && shift
@@ -47,6 +49,18 @@ while [ "$epoch" -lt "$epochs" ]; do
       # --kill-on-bad-exit (and mpirun) end the whole step at the first non-zero exit.
       done_file="$ckpt/.stopped-restart-${SLURM_RESTART_COUNT:-0}"
       if [ "$rank" = 0 ]; then save "$epoch"; touch "$done_file"; fi
+      if [ "${FAKE_MASKED_STOP:-0}" = 1 ] && [ "${SLURM_RESTART_COUNT:-0}" = 0 ]; then
+        # dtrain's exit race: rank 0 records the checkpointed stop and exits 75 first, and
+        # srun --kill-on-bad-exit ends the others (SIGTERM, 143) before they exit 75.
+        if [ "$rank" = 0 ]; then
+          [ -z "${DTRAIN_EXIT_REASON_FILE:-}" ] ||
+            echo "stopped-with-checkpoint step $((epoch * 10))" >> "$DTRAIN_EXIT_REASON_FILE"
+          echo "fake dtrain rank 0: stopped by a signal at epoch $epoch, checkpoint written" >&2
+          exit 75
+        fi
+        trap 'exit 143' TERM
+        while true; do sleep 0.1 || true; done
+      fi
       for _ in $(seq 100); do [ -e "$done_file" ] && break; sleep 0.1 || true; done
       echo "fake dtrain rank $rank: stopped by a signal at epoch $epoch, checkpoint written" >&2
       exit 75

@@ -6,6 +6,8 @@
 #     and exit 75; the script requeues the job; the rerun sees SLURM_RESTART_COUNT=1, passes
 #     --resume and finishes the remaining epochs: every epoch in the metrics exactly once.
 #  2. scancel (SIGTERM to the whole job) is not turned into a requeue: the job stays CANCELLED.
+#  3. A checkpointed stop whose other ranks srun ends on their way out (143 hides rank 0's 75)
+#     is still requeued: rank 0's line in DTRAIN_EXIT_REASON_FILE says what happened.
 #   requeue_flow_test.sh WORK_DIR   (env: DTRAIN_ROOT, SLURM_CONF)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -58,4 +60,16 @@ sleep 2  # a wrong requeue would show up as PENDING by now
 state2="$(job_field "$job" JobState)"
 { [ "$state" = CANCELLED ] && [ "$state2" = CANCELLED ] && [ "$(job_field "$job" Restarts)" = 0 ]; } ||
   { show_file "$work/b.out"; fail "cancelled job $job: $state then $state2, restarts $(job_field "$job" Restarts); expected CANCELLED, no restart"; }
-echo "PASS: requeue after USR1 resumed from the checkpoint; scancel did not requeue ($((SECONDS - start)) s)"
+
+# --- 3. rank 0 exits 75, srun ends rank 1 (143): still a checkpointed stop, requeued
+job="$(DTRAIN="$fake" DTRAIN_JOB_DIR="$work/c" FAKE_LOG="$work/c.log" FAKE_EPOCH_SECONDS=1 \
+  FAKE_MASKED_STOP=1 submit --ntasks=2 --time=5 --chdir="$work" --output="$work/c.out" \
+  "$DTRAIN_ROOT/slurm/train.sbatch" --epochs 4)"
+wait_for_epoch "$work/c/metrics.jsonl" 1 c
+scancel --batch --signal=USR1 "$job"
+state="$(wait_job "$job" 120)"
+{ [ "$state" = COMPLETED ] && [ "$(job_field "$job" Restarts)" = 1 ]; } ||
+  { show_file "$work/c.out"; fail "job $job: $state with $(job_field "$job" Restarts) restarts, expected COMPLETED after 1 restart (a masked exit 75)"; }
+grep -q "stopped-with-checkpoint step [0-9]*: treating exit [0-9]* as 75" "$work/c.out" ||
+  { show_file "$work/c.out"; fail "the masked exit was not read from DTRAIN_EXIT_REASON_FILE"; }
+echo "PASS: requeue after USR1 resumed from the checkpoint; scancel did not requeue; a masked 75 was requeued ($((SECONDS - start)) s)"
