@@ -52,6 +52,8 @@ int run_app(int argc, char** argv) {
         return run_export(std::get<ExportOptions>(options));
       case Command::kPlot:
         return run_plot(std::get<PlotOptions>(options));
+      case Command::kExplain:
+        return run_explain(std::get<ExplainOptions>(options));
       case Command::kSample:
         return run_sample(std::get<SampleOptions>(options));
       case Command::kBenchStep:

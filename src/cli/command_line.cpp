@@ -43,12 +43,14 @@ CommandLine parse_command(std::vector<std::string> args) {
   if (word == "inspect") return command_line(Command::kInspect, parse_inspect_options(rest));
   if (word == "export") return command_line(Command::kExport, parse_export_options(rest));
   if (word == "predict") return command_line(Command::kPredict, parse_predict_options(rest));
+  if (word == "explain") return command_line(Command::kExplain, parse_explain_options(rest));
   if (word == "plot") return command_line(Command::kPlot, parse_plot_options(rest));
   if (word == "sample") return command_line(Command::kSample, parse_sample_options(rest));
   if (!word.empty() && !word.starts_with("-")) {
-    throw ConfigError("unknown command '" + word +
-                      "' (expected train, eval, inspect, export, predict, plot, sample, bench "
-                      "allreduce or bench step)");
+    throw ConfigError(
+        "unknown command '" + word +
+        "' (expected train, eval, inspect, export, predict, explain, plot, sample, bench "
+        "allreduce or bench step)");
   }
   return command_line(Command::kTrain, parse_train_options(std::move(args)));
 }

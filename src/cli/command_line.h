@@ -1,6 +1,6 @@
 #pragma once
-// The command line of docs/design.md "Command line", parsed with Boost.Program_options (cli/ is the only module
-// that uses Boost): the command word picks the command, whose own parser
+// The command line of docs/design.md "Command line", parsed with Boost.Program_options (cli/ is the
+// only module that uses Boost): the command word picks the command, whose own parser
 // (<command>_options.h) reads the rest.
 #include <string>
 #include <variant>
@@ -8,6 +8,7 @@
 #include "cli/bench_allreduce_options.h"
 #include "cli/bench_step_options.h"
 #include "cli/eval_options.h"
+#include "cli/explain_options.h"
 #include "cli/export_options.h"
 #include "cli/inspect_options.h"
 #include "cli/plot_options.h"
@@ -27,6 +28,7 @@ enum class Command {
   kPredict,
   kPlot,
   kSample,
+  kExplain,
   kHelp,
   kVersion
 };
@@ -35,7 +37,8 @@ struct CommandLine {
   Command command = Command::kTrain;
   // The command's own options; std::monostate for kHelp and kVersion.
   std::variant<std::monostate, TrainOptions, EvalOptions, InspectOptions, BenchAllreduceOptions,
-               BenchStepOptions, ExportOptions, PredictOptions, PlotOptions, SampleOptions>
+               BenchStepOptions, ExportOptions, PredictOptions, PlotOptions, SampleOptions,
+               ExplainOptions>
       options;
   std::string help_text;  // filled for Command::kHelp
 };

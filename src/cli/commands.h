@@ -9,6 +9,7 @@
 #include "cli/bench_allreduce_options.h"
 #include "cli/bench_step_options.h"
 #include "cli/eval_options.h"
+#include "cli/explain_options.h"
 #include "cli/export_options.h"
 #include "cli/inspect_options.h"
 #include "cli/plot_options.h"
@@ -41,8 +42,9 @@ int run_eval(const EvalOptions& options);
 int run_inspect(const InspectOptions& options);  // needs no MPI
 int run_export(const ExportOptions& options);    // needs no MPI
 int run_predict(const PredictOptions& options);
-int run_plot(const PlotOptions& options);      // needs no MPI
-int run_sample(const SampleOptions& options);  // needs no MPI
+int run_plot(const PlotOptions& options);        // needs no MPI
+int run_explain(const ExplainOptions& options);  // needs no MPI
+int run_sample(const SampleOptions& options);    // needs no MPI
 // Writes the PNG of a metrics file's curves with gnuplot (plot and train --plot).
 void plot_metrics(const std::string& metrics_path, const std::string& png_path);
 

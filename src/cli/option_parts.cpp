@@ -25,6 +25,8 @@ constexpr const char* kUsage =
     "                                         fraction of the sgemm roofline (one process)\n"
     "       dtrain export --checkpoint PATH --output model.onnx   the network as ONNX\n"
     "       dtrain predict --checkpoint PATH --input x.npy --output y.npy\n"
+    "       dtrain explain --checkpoint PATH --test-examples 10 --output-dir DIR   attribution "
+    "maps\n"
     "       dtrain plot METRICS.jsonl [--output curves.png]   training curves\n"
     "       dtrain sample --checkpoint PATH [--length 500]   text from a language model\n"
     "       dtrain --help | dtrain COMMAND --help | dtrain --version\n"

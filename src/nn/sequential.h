@@ -64,6 +64,12 @@ class Sequential {
   void backward(const Tensor& x, const Tensor& dloss, bool need_input_grad = false,
                 const ParamGradsFinal* grads_final = nullptr);
   const Tensor& input_grad() const { return input_grad_; }
+  // Gradient w.r.t. layer_output(i) from the last backward: valid when layer i + 1 ran its
+  // own backward (runs_alone(i + 1); a layer fused into another passes none on) and the
+  // gradient flowed that far (need_input_grad, or i past the first layer with parameters).
+  const Tensor& output_grad(std::size_t i) const { return grads_.at(i); }
+  // Layer i runs its own forward and backward, not inside the layer before it.
+  bool runs_alone(std::size_t i) const { return runs_.at(i) == Runs::kAlone; }
 
   ParamArena& arena() { return arena_; }
   const ParamArena& arena() const { return arena_; }
