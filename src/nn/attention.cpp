@@ -25,6 +25,13 @@ Shape Attention::setup(const Shape& input, ParamArena& arena) {
                       std::to_string(width_) + " of its input " + input.to_string());
   }
   head_dim_ = width_ / heads_;
+  // The scores of one sample, heads x T x T floats, are kept for backward: bounded like the
+  // parameters (ParamArena::kMaxParams), so a long input_height fails here, not in malloc.
+  if (double(heads_) * double(input[0]) * double(input[0]) > double(ParamArena::kMaxParams)) {
+    throw shape_error("heads x T x T = " + std::to_string(heads_) + " x " +
+                      std::to_string(input[0]) + "^2 attention scores per sample exceed " +
+                      std::to_string(ParamArena::kMaxParams) + "; shorten the sequence");
+  }
   const std::size_t c = std::size_t(width_);
   arena_ = &arena;
   qkv_w_ = arena.declare(name() + ".qkv.weight", Shape{3 * c, c});

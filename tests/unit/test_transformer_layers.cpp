@@ -155,6 +155,7 @@ TEST(TransformerLayers, BadOptionsNameTheLayer) {
   expect_error_naming([] { sequence_model(2, 4, {attention(3)}); }, "att", "divide");
   expect_error_naming([] { testing::image_model(2, 2, 4, {attention(2)}); }, "att",
                       "sequence [T, C]");
+  expect_error_naming([] { sequence_model(20000, 1, {attention(1)}); }, "att", "T x T");
   expect_error_naming(
       [] { sequence_model(2, 4, {{.type = "layernorm", .name = "ln", .epsilon = -1.0f}}); }, "ln",
       "epsilon");
