@@ -42,6 +42,7 @@ done
 run charlstm --model charlstm --data "text:$corpus" --epochs 1 --max-steps "$steps"
 run cnn-fp16-ring --model cnn --epochs 1 --max-steps "$steps" --val-size 500 \
   --grad-compression fp16 --allreduce ring --overlap off
+run gpt --model gpt --data "text:$corpus" --epochs 1 --max-steps "$steps"
 if [ "$main_job" = 1 ]; then
   run main-job
 fi

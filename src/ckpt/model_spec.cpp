@@ -26,6 +26,58 @@ class FirstError : public google::protobuf::io::ErrorCollector {
   std::string message_;
 };
 
+nn::LayerConfig layer_from_proto(const proto::LayerSpec& l) {
+  nn::LayerConfig c;
+  c.type = l.type();
+  c.name = l.name();
+  c.units = l.units();
+  c.filters = l.filters();
+  c.kernel = l.kernel();
+  c.stride = l.stride();
+  c.padding = l.padding();
+  c.output_padding = l.output_padding();
+  c.scale = l.scale();
+  c.init = l.init();
+  c.alpha = l.alpha();
+  c.rate = l.rate();
+  c.shape.assign(l.shape().begin(), l.shape().end());
+  c.momentum = l.momentum();
+  c.epsilon = l.epsilon();
+  c.sync = l.sync();
+  c.vocab = l.vocab();
+  c.return_sequences = l.return_sequences();
+  c.per_step = l.per_step();
+  c.no_bias = l.no_bias();
+  c.heads = l.heads();
+  for (const auto& inner : l.layers()) c.layers.push_back(layer_from_proto(inner));
+  return c;
+}
+
+void layer_to_proto(const nn::LayerConfig& c, proto::LayerSpec& l) {
+  l.set_type(c.type);
+  l.set_name(c.name);
+  l.set_units(c.units);
+  l.set_filters(c.filters);
+  l.set_kernel(c.kernel);
+  l.set_stride(c.stride);
+  l.set_padding(c.padding);
+  l.set_output_padding(c.output_padding);
+  l.set_scale(c.scale);
+  l.set_init(c.init);
+  l.set_alpha(c.alpha);
+  l.set_rate(c.rate);
+  for (int d : c.shape) l.add_shape(d);
+  l.set_momentum(c.momentum);
+  l.set_epsilon(c.epsilon);
+  l.set_sync(c.sync);
+  l.set_vocab(c.vocab);
+  l.set_return_sequences(c.return_sequences);
+  l.set_per_step(c.per_step);
+  l.set_no_bias(c.no_bias);
+  l.set_heads(c.heads);
+  for (const auto& inner : c.layers) layer_to_proto(inner, *l.add_layers());
+}
+
 }  // namespace
 
 nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
@@ -34,30 +86,7 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
   config.input_height = spec.input_height();
   config.input_width = spec.input_width();
   config.input_channels = spec.input_channels();
-  for (const auto& l : spec.layers()) {
-    nn::LayerConfig c;
-    c.type = l.type();
-    c.name = l.name();
-    c.units = l.units();
-    c.filters = l.filters();
-    c.kernel = l.kernel();
-    c.stride = l.stride();
-    c.padding = l.padding();
-    c.output_padding = l.output_padding();
-    c.scale = l.scale();
-    c.init = l.init();
-    c.alpha = l.alpha();
-    c.rate = l.rate();
-    c.shape.assign(l.shape().begin(), l.shape().end());
-    c.momentum = l.momentum();
-    c.epsilon = l.epsilon();
-    c.sync = l.sync();
-    c.vocab = l.vocab();
-    c.return_sequences = l.return_sequences();
-    c.per_step = l.per_step();
-    c.no_bias = l.no_bias();
-    config.layers.push_back(std::move(c));
-  }
+  for (const auto& l : spec.layers()) config.layers.push_back(layer_from_proto(l));
   config.task = spec.task();
   config.noise_dim = spec.noise_dim();
   if (spec.has_generator()) config.generator.push_back(from_proto(spec.generator()));
@@ -78,29 +107,7 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
   spec.set_input_height(config.input_height);
   spec.set_input_width(config.input_width);
   spec.set_input_channels(config.input_channels);
-  for (const auto& c : config.layers) {
-    auto* l = spec.add_layers();
-    l->set_type(c.type);
-    l->set_name(c.name);
-    l->set_units(c.units);
-    l->set_filters(c.filters);
-    l->set_kernel(c.kernel);
-    l->set_stride(c.stride);
-    l->set_padding(c.padding);
-    l->set_output_padding(c.output_padding);
-    l->set_scale(c.scale);
-    l->set_init(c.init);
-    l->set_alpha(c.alpha);
-    l->set_rate(c.rate);
-    for (int d : c.shape) l->add_shape(d);
-    l->set_momentum(c.momentum);
-    l->set_epsilon(c.epsilon);
-    l->set_sync(c.sync);
-    l->set_vocab(c.vocab);
-    l->set_return_sequences(c.return_sequences);
-    l->set_per_step(c.per_step);
-    l->set_no_bias(c.no_bias);
-  }
+  for (const auto& c : config.layers) layer_to_proto(c, *spec.add_layers());
   spec.set_task(config.task);
   spec.set_noise_dim(config.noise_dim);
   if (!config.generator.empty()) *spec.mutable_generator() = to_proto(config.generator[0]);

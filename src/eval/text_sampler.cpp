@@ -71,12 +71,26 @@ std::string sample_text(const nn::ModelConfig& spec, std::span<const float> para
     out.push_back(vocab[first]);
   }
   const auto steps = static_cast<std::size_t>(spec.input_height);
+  // A network whose parameters depend on T (a position_embedding's [T, C] table) cannot be
+  // rebuilt over a shorter window: it runs over all T positions with the window at 0..w-1
+  // and token 0 after it. Its layers are causal, so the logits at w-1 see only the window.
+  const bool full_context = [&] {
+    nn::ModelConfig one = spec;
+    one.input_height = 1;
+    try {
+      return nn::build_model(one)->arena().arena_size() != params.size();
+    } catch (const ModelError&) {
+      return true;
+    }
+  }();
   std::unique_ptr<nn::Sequential> model;
   tensor::Tensor x;
   while (out.size() < o.length) {
     const std::size_t window = std::min(context.size(), steps);
-    if (!model || model->input_shape()[0] != window) model = network_over(spec, window, params);
+    const std::size_t rows = full_context ? steps : window;
+    if (!model || model->input_shape()[0] != rows) model = network_over(spec, rows, params);
     x.resize(model->input_shape().with_batch(1));
+    x.fill(0.0f);
     std::copy(context.end() - static_cast<std::ptrdiff_t>(window), context.end(), x.data());
     const auto& logits = model->forward(x, {.training = false});
     const std::size_t k = model->output_shape()[1];

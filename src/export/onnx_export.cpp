@@ -1,119 +1,14 @@
 #include "export/onnx_export.h"
 
-#include <map>
-
 #include "core/errors.h"
 #include "dtrain_version.h"
+#include "export/onnx_graph.h"
+#include "export/onnx_transformer.h"
 #include "nn/batchnorm.h"
+#include "nn/residual.h"
 
 namespace dtrain::exporter {
 namespace {
-
-// Builds the graph node by node, tracking the name of the current tensor and whether its
-// per-sample part is channels-last (dtrain's layout) or channels-first (ONNX's Conv).
-class GraphBuilder {
- public:
-  GraphBuilder(onnx::GraphProto& g, const nn::Sequential& model) : g_(g), model_(model) {}
-
-  std::string current() const { return current_; }
-  void set_current(const std::string& name) { current_ = name; }
-
-  std::string node(const std::string& op, std::vector<std::string> inputs, const std::string& base,
-                   std::map<std::string, std::int64_t> ints = {},
-                   std::map<std::string, std::vector<std::int64_t>> int_lists = {},
-                   std::map<std::string, float> floats = {}) {
-    onnx::NodeProto* n = g_.add_node();
-    n->set_op_type(op);
-    n->set_name(base + "/" + op);
-    for (const auto& in : inputs) n->add_input(in);
-    const std::string out = base + "/" + op + ":" + std::to_string(g_.node_size());
-    n->add_output(out);
-    for (const auto& [k, v] : ints) {
-      auto* a = n->add_attribute();
-      a->set_name(k);
-      a->set_type(onnx::AttributeProto::INT);
-      a->set_i(v);
-    }
-    for (const auto& [k, v] : int_lists) {
-      auto* a = n->add_attribute();
-      a->set_name(k);
-      a->set_type(onnx::AttributeProto::INTS);
-      for (const auto x : v) a->add_ints(x);
-    }
-    for (const auto& [k, v] : floats) {
-      auto* a = n->add_attribute();
-      a->set_name(k);
-      a->set_type(onnx::AttributeProto::FLOAT);
-      a->set_f(v);
-    }
-    current_ = out;
-    return out;
-  }
-
-  // A float initializer; returns its name.
-  std::string tensor(const std::string& name, const std::vector<std::int64_t>& dims,
-                     const std::vector<float>& values) {
-    onnx::TensorProto* t = g_.add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (const auto d : dims) t->add_dims(d);
-    t->mutable_raw_data()->assign(reinterpret_cast<const char*>(values.data()),
-                                  values.size() * sizeof(float));
-    return name;
-  }
-  std::string int64_tensor(const std::string& name, const std::vector<std::int64_t>& values) {
-    onnx::TensorProto* t = g_.add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<std::int64_t>(values.size()));
-    for (const auto v : values) t->add_int64_data(v);
-    return name;
-  }
-
-  std::vector<float> param(const std::string& slot_name, std::size_t* rows = nullptr,
-                           std::size_t* cols = nullptr) const {
-    const auto& arena = model_.arena();
-    for (std::size_t i = 0; i < arena.slots().size(); ++i) {
-      const auto& s = arena.slots()[i];
-      if (s.name != slot_name) continue;
-      const auto p = arena.param(i);
-      if (rows) *rows = s.shape[0];
-      if (cols) *cols = s.shape.rank() > 1 ? s.shape[1] : 1;
-      return {p.begin(), p.end()};
-    }
-    throw ModelError("export: no parameter '" + slot_name + "' in the model");
-  }
-
-  // A layer's bias, or zeros for one built with no_bias (ONNX's Gemm, Conv and
-  // ConvTranspose then take the same inputs either way).
-  std::vector<float> bias(const std::string& layer, std::size_t count) const {
-    const std::string slot = layer + ".bias";
-    for (const auto& s : model_.arena().slots()) {
-      if (s.name == slot) return param(slot);
-    }
-    return std::vector<float>(count, 0.0f);
-  }
-
-  // Per-sample data as dtrain lays it out (channels last) before layers that read it so.
-  void to_channels_last() {
-    if (!channels_first_) return;
-    node("Transpose", {current_}, "to_nhwc", {}, {{"perm", {0, 2, 3, 1}}});
-    channels_first_ = false;
-  }
-  void to_channels_first() {
-    if (channels_first_) return;
-    node("Transpose", {current_}, "to_nchw", {}, {{"perm", {0, 3, 1, 2}}});
-    channels_first_ = true;
-  }
-  // After a node that leaves one value per channel ([N, C]): both layouts agree.
-  void set_per_sample_vector() { channels_first_ = false; }
-
- private:
-  onnx::GraphProto& g_;
-  const nn::Sequential& model_;
-  std::string current_ = "input";
-  bool channels_first_ = false;
-};
 
 void add_string_attribute(onnx::NodeProto* n, const std::string& name, const std::string& value) {
   auto* a = n->add_attribute();
@@ -176,6 +71,177 @@ void add_recurrent(GraphBuilder& b, const std::string& name, const std::string& 
          {{"hidden_size", std::int64_t(hidden)}});
 }
 
+// Appends one layer's nodes; `shape` is its input per sample, in dtrain's layout.
+void add_layer(GraphBuilder& b, onnx::GraphProto& g, const nn::LayerConfig& c,
+               const nn::Layer& layer, const tensor::Shape& shape) {
+  const std::string name = layer.name();
+  const std::string type = layer.type();
+  if ((type == "rnn" || type == "lstm") && c.return_sequences) {
+    throw ModelError("export: layer '" + name + "' (" + type +
+                     ") uses return_sequences, which dtrain's ONNX exporter does not support "
+                     "yet");
+  }
+  if (type == "dense" && c.per_step) {
+    add_per_step_dense(b, name);
+  } else if (type == "embedding") {
+    add_embedding(b, name, shape);
+  } else if (type == "position_embedding") {
+    add_position_embedding(b, name);
+  } else if (type == "layernorm") {
+    add_layernorm(b, name, c.epsilon);
+  } else if (type == "gelu") {
+    add_gelu(b, name);
+  } else if (type == "attention") {
+    add_attention(b, name, c, shape);
+  } else if (type == "residual") {
+    // y = x + f(x): the inner layers from x, then Add in x's layout.
+    const auto& block = static_cast<const nn::Residual&>(layer);
+    const std::string x = b.current();
+    const bool x_channels_first = b.channels_first();
+    tensor::Shape inner_shape = shape;
+    for (std::size_t j = 0; j < block.num_layers(); ++j) {
+      add_layer(b, g, c.layers[j], block.layer(j), inner_shape);
+      inner_shape = block.layer_output_shape(j);
+    }
+    b.to_layout(x_channels_first);
+    b.node("Add", {x, b.current()}, name);
+  } else if (type == "dense") {
+    b.to_channels_last();
+    if (shape.rank() != 1) {
+      b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+    }
+    std::size_t rows = 0, cols = 0;
+    const auto w = b.param(name + ".weight", &rows, &cols);
+    b.tensor(name + ".weight", {std::int64_t(rows), std::int64_t(cols)}, w);
+    b.tensor(name + ".bias", {std::int64_t(rows)}, b.bias(name, rows));
+    b.node("Gemm", {b.current(), name + ".weight", name + ".bias"}, name, {{"transB", 1}});
+  } else if (type == "conv2d") {
+    std::size_t filters = 0, patch = 0;
+    const auto w = b.param(name + ".weight", &filters, &patch);
+    const int k = c.kernel;
+    const std::size_t channels = patch / std::size_t(k * k);
+    // dtrain: [M, (kh, kw, c)]; ONNX: [M, c, kh, kw].
+    std::vector<float> wt(w.size());
+    for (std::size_t f = 0; f < filters; ++f)
+      for (int kh = 0; kh < k; ++kh)
+        for (int kw = 0; kw < k; ++kw)
+          for (std::size_t ch = 0; ch < channels; ++ch)
+            wt[((f * channels + ch) * k + kh) * k + kw] =
+                w[f * patch + (std::size_t(kh * k + kw)) * channels + ch];
+    b.tensor(name + ".weight", {std::int64_t(filters), std::int64_t(channels), k, k}, wt);
+    b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
+    b.to_channels_first();
+    const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding;
+    b.node("Conv", {b.current(), name + ".weight", name + ".bias"}, name, {},
+           {{"kernel_shape", {k, k}}, {"strides", {s, s}}, {"pads", {p, p, p, p}}});
+  } else if (type == "conv2d_transpose") {
+    std::size_t in_channels = 0, patch = 0;
+    const auto w = b.param(name + ".weight", &in_channels, &patch);
+    const int k = c.kernel;
+    const std::size_t filters = patch / std::size_t(k * k);
+    // dtrain: [C_in, (kh, kw, f)]; ONNX: [C_in, F, kh, kw].
+    std::vector<float> wt(w.size());
+    for (std::size_t ch = 0; ch < in_channels; ++ch)
+      for (int kh = 0; kh < k; ++kh)
+        for (int kw = 0; kw < k; ++kw)
+          for (std::size_t f = 0; f < filters; ++f)
+            wt[((ch * filters + f) * k + kh) * k + kw] =
+                w[ch * patch + (std::size_t(kh * k + kw)) * filters + f];
+    b.tensor(name + ".weight", {std::int64_t(in_channels), std::int64_t(filters), k, k}, wt);
+    b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
+    b.to_channels_first();
+    const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding, op = c.output_padding;
+    b.node("ConvTranspose", {b.current(), name + ".weight", name + ".bias"}, name, {},
+           {{"kernel_shape", {k, k}},
+            {"strides", {s, s}},
+            {"pads", {p, p, p, p}},
+            {"output_padding", {op, op}}});
+  } else if (type == "upsample") {
+    // Nearest with asymmetric coordinates and floor: output pixel i reads input i / scale.
+    b.to_channels_first();
+    const float s = static_cast<float>(c.scale);
+    b.tensor(name + ".scales", {4}, {1.0f, 1.0f, s, s});
+    b.node("Resize", {b.current(), "", name + ".scales"}, name);
+    onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
+    add_string_attribute(n, "mode", "nearest");
+    add_string_attribute(n, "coordinate_transformation_mode", "asymmetric");
+    add_string_attribute(n, "nearest_mode", "floor");
+  } else if (type == "avgpool2d") {
+    b.to_channels_first();
+    const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
+    b.node("AveragePool", {b.current()}, name, {}, {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
+  } else if (type == "global_avgpool") {
+    b.to_channels_first();
+    b.node("GlobalAveragePool", {b.current()}, name);
+    b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+    b.set_per_sample_vector();
+  } else if (type == "maxpool2d") {
+    b.to_channels_first();
+    const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
+    b.node("MaxPool", {b.current()}, name, {}, {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
+  } else if (type == "relu") {
+    b.node("Relu", {b.current()}, name);
+  } else if (type == "leaky_relu") {
+    b.node("LeakyRelu", {b.current()}, name, {}, {},
+           {{"alpha", c.alpha != 0.0f ? c.alpha : 0.01f}});
+  } else if (type == "sigmoid") {
+    b.node("Sigmoid", {b.current()}, name);
+  } else if (type == "tanh") {
+    b.node("Tanh", {b.current()}, name);
+  } else if (type == "flatten") {
+    b.to_channels_last();
+    b.node("Flatten", {b.current()}, name, {{"axis", 1}});
+  } else if (type == "reshape") {
+    b.to_channels_last();
+    std::vector<std::int64_t> dims = {-1};
+    for (const int d : c.shape) dims.push_back(d);
+    b.int64_tensor(name + ".shape", dims);
+    b.node("Reshape", {b.current(), name + ".shape"}, name);
+  } else if (type == "batchnorm") {
+    // ONNX's BatchNormalization normalizes dimension 1: the channels of NCHW, the
+    // features of [N, F]. dtrain normalizes the last dimension, so only those two agree.
+    if (shape.rank() == 3) {
+      b.to_channels_first();
+    } else if (shape.rank() == 1) {
+      b.to_channels_last();
+    } else {
+      throw ModelError("export: layer '" + name + "' normalizes the last dimension of " +
+                       shape.to_string() +
+                       "; ONNX's BatchNormalization only matches it for images and flat inputs");
+    }
+    std::vector<std::string> inputs = {b.current()};
+    for (const char* part : {".weight", ".bias", ".running_mean", ".running_var"}) {
+      const auto values = b.param(name + part);
+      b.tensor(name + part, {std::int64_t(values.size())}, values);
+      inputs.push_back(name + part);
+    }
+    b.node("BatchNormalization", inputs, name, {}, {},
+           {{"epsilon", c.epsilon != 0.0f ? c.epsilon : nn::BatchNorm::kDefaultEpsilon}});
+  } else if (type == "dropout") {
+    // The identity at inference.
+  } else if (type == "rnn" || type == "lstm") {
+    b.to_channels_last();
+    if (shape.rank() != 2) {
+      throw ModelError("export: layer '" + name + "' needs [T, F] inputs, got " +
+                       shape.to_string());
+    }
+    add_recurrent(b, name, type, int(shape[1]));
+    // Y_h is the node's second output; make it the current tensor, then [1, N, H] -> [N, H].
+    onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
+    const std::string y_h = name + "/Y_h";
+    n->add_output(y_h);
+    std::size_t rows = 0;
+    b.param(name + ".recurrent_weight", &rows);
+    const std::int64_t hidden = std::int64_t(rows) / (type == "lstm" ? 4 : 1);
+    b.int64_tensor(name + ".out_shape", {-1, hidden});
+    b.set_current(y_h);
+    b.node("Reshape", {y_h, name + ".out_shape"}, name + "/last");
+  } else {
+    throw ModelError("export: layer '" + name + "' of type " + type +
+                     " has no ONNX equivalent in dtrain's exporter");
+  }
+}
+
 }  // namespace
 
 onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& trained,
@@ -215,151 +281,7 @@ onnx::ModelProto to_onnx(const nn::ModelConfig& config, const nn::Sequential& tr
   GraphBuilder b(g, model);
   tensor::Shape shape = in;  // per sample, dtrain's layout
   for (std::size_t i = 0; i < model.num_layers(); ++i) {
-    const nn::LayerConfig& c = config.layers[i];
-    const std::string name = model.layer(i).name();
-    const std::string type = model.layer(i).type();
-    if ((type == "dense" && c.per_step) ||
-        ((type == "rnn" || type == "lstm") && c.return_sequences)) {
-      throw ModelError("export: layer '" + name + "' (" + type + ") uses " +
-                       (c.per_step ? "per_step" : "return_sequences") +
-                       ", which dtrain's ONNX exporter does not support yet");
-    }
-    if (type == "dense") {
-      b.to_channels_last();
-      if (shape.rank() != 1) {
-        b.node("Flatten", {b.current()}, name, {{"axis", 1}});
-      }
-      std::size_t rows = 0, cols = 0;
-      const auto w = b.param(name + ".weight", &rows, &cols);
-      b.tensor(name + ".weight", {std::int64_t(rows), std::int64_t(cols)}, w);
-      b.tensor(name + ".bias", {std::int64_t(rows)}, b.bias(name, rows));
-      b.node("Gemm", {b.current(), name + ".weight", name + ".bias"}, name, {{"transB", 1}});
-    } else if (type == "conv2d") {
-      std::size_t filters = 0, patch = 0;
-      const auto w = b.param(name + ".weight", &filters, &patch);
-      const int k = c.kernel;
-      const std::size_t channels = patch / std::size_t(k * k);
-      // dtrain: [M, (kh, kw, c)]; ONNX: [M, c, kh, kw].
-      std::vector<float> wt(w.size());
-      for (std::size_t f = 0; f < filters; ++f)
-        for (int kh = 0; kh < k; ++kh)
-          for (int kw = 0; kw < k; ++kw)
-            for (std::size_t ch = 0; ch < channels; ++ch)
-              wt[((f * channels + ch) * k + kh) * k + kw] =
-                  w[f * patch + (std::size_t(kh * k + kw)) * channels + ch];
-      b.tensor(name + ".weight", {std::int64_t(filters), std::int64_t(channels), k, k}, wt);
-      b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
-      b.to_channels_first();
-      const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding;
-      b.node("Conv", {b.current(), name + ".weight", name + ".bias"}, name, {},
-             {{"kernel_shape", {k, k}}, {"strides", {s, s}}, {"pads", {p, p, p, p}}});
-    } else if (type == "conv2d_transpose") {
-      std::size_t in_channels = 0, patch = 0;
-      const auto w = b.param(name + ".weight", &in_channels, &patch);
-      const int k = c.kernel;
-      const std::size_t filters = patch / std::size_t(k * k);
-      // dtrain: [C_in, (kh, kw, f)]; ONNX: [C_in, F, kh, kw].
-      std::vector<float> wt(w.size());
-      for (std::size_t ch = 0; ch < in_channels; ++ch)
-        for (int kh = 0; kh < k; ++kh)
-          for (int kw = 0; kw < k; ++kw)
-            for (std::size_t f = 0; f < filters; ++f)
-              wt[((ch * filters + f) * k + kh) * k + kw] =
-                  w[ch * patch + (std::size_t(kh * k + kw)) * filters + f];
-      b.tensor(name + ".weight", {std::int64_t(in_channels), std::int64_t(filters), k, k}, wt);
-      b.tensor(name + ".bias", {std::int64_t(filters)}, b.bias(name, filters));
-      b.to_channels_first();
-      const std::int64_t s = c.stride > 0 ? c.stride : 1, p = c.padding, op = c.output_padding;
-      b.node("ConvTranspose", {b.current(), name + ".weight", name + ".bias"}, name, {},
-             {{"kernel_shape", {k, k}},
-              {"strides", {s, s}},
-              {"pads", {p, p, p, p}},
-              {"output_padding", {op, op}}});
-    } else if (type == "upsample") {
-      // Nearest with asymmetric coordinates and floor: output pixel i reads input i / scale.
-      b.to_channels_first();
-      const float s = static_cast<float>(c.scale);
-      b.tensor(name + ".scales", {4}, {1.0f, 1.0f, s, s});
-      b.node("Resize", {b.current(), "", name + ".scales"}, name);
-      onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
-      add_string_attribute(n, "mode", "nearest");
-      add_string_attribute(n, "coordinate_transformation_mode", "asymmetric");
-      add_string_attribute(n, "nearest_mode", "floor");
-    } else if (type == "avgpool2d") {
-      b.to_channels_first();
-      const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
-      b.node("AveragePool", {b.current()}, name, {},
-             {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
-    } else if (type == "global_avgpool") {
-      b.to_channels_first();
-      b.node("GlobalAveragePool", {b.current()}, name);
-      b.node("Flatten", {b.current()}, name, {{"axis", 1}});
-      b.set_per_sample_vector();
-    } else if (type == "maxpool2d") {
-      b.to_channels_first();
-      const std::int64_t k = c.kernel, s = c.stride > 0 ? c.stride : c.kernel;
-      b.node("MaxPool", {b.current()}, name, {}, {{"kernel_shape", {k, k}}, {"strides", {s, s}}});
-    } else if (type == "relu") {
-      b.node("Relu", {b.current()}, name);
-    } else if (type == "leaky_relu") {
-      b.node("LeakyRelu", {b.current()}, name, {}, {},
-             {{"alpha", c.alpha != 0.0f ? c.alpha : 0.01f}});
-    } else if (type == "sigmoid") {
-      b.node("Sigmoid", {b.current()}, name);
-    } else if (type == "tanh") {
-      b.node("Tanh", {b.current()}, name);
-    } else if (type == "flatten") {
-      b.to_channels_last();
-      b.node("Flatten", {b.current()}, name, {{"axis", 1}});
-    } else if (type == "reshape") {
-      b.to_channels_last();
-      std::vector<std::int64_t> dims = {-1};
-      for (const int d : c.shape) dims.push_back(d);
-      b.int64_tensor(name + ".shape", dims);
-      b.node("Reshape", {b.current(), name + ".shape"}, name);
-    } else if (type == "batchnorm") {
-      // ONNX's BatchNormalization normalizes dimension 1: the channels of NCHW, the
-      // features of [N, F]. dtrain normalizes the last dimension, so only those two agree.
-      if (shape.rank() == 3) {
-        b.to_channels_first();
-      } else if (shape.rank() == 1) {
-        b.to_channels_last();
-      } else {
-        throw ModelError("export: layer '" + name + "' normalizes the last dimension of " +
-                         shape.to_string() +
-                         "; ONNX's BatchNormalization only matches it for images and flat inputs");
-      }
-      std::vector<std::string> inputs = {b.current()};
-      for (const char* part : {".weight", ".bias", ".running_mean", ".running_var"}) {
-        const auto values = b.param(name + part);
-        b.tensor(name + part, {std::int64_t(values.size())}, values);
-        inputs.push_back(name + part);
-      }
-      b.node("BatchNormalization", inputs, name, {}, {},
-             {{"epsilon", c.epsilon != 0.0f ? c.epsilon : nn::BatchNorm::kDefaultEpsilon}});
-    } else if (type == "dropout") {
-      // The identity at inference.
-    } else if (type == "rnn" || type == "lstm") {
-      b.to_channels_last();
-      if (shape.rank() != 2) {
-        throw ModelError("export: layer '" + name + "' needs [T, F] inputs, got " +
-                         shape.to_string());
-      }
-      add_recurrent(b, name, type, int(shape[1]));
-      // Y_h is the node's second output; make it the current tensor, then [1, N, H] -> [N, H].
-      onnx::NodeProto* n = g.mutable_node(g.node_size() - 1);
-      const std::string y_h = name + "/Y_h";
-      n->add_output(y_h);
-      std::size_t rows = 0;
-      b.param(name + ".recurrent_weight", &rows);
-      const std::int64_t hidden = std::int64_t(rows) / (type == "lstm" ? 4 : 1);
-      b.int64_tensor(name + ".out_shape", {-1, hidden});
-      b.set_current(y_h);
-      b.node("Reshape", {y_h, name + ".out_shape"}, name + "/last");
-    } else {
-      throw ModelError("export: layer '" + name + "' of type " + type +
-                       " has no ONNX equivalent in dtrain's exporter");
-    }
+    add_layer(b, g, config.layers[i], model.layer(i), shape);
     shape = model.layer_output_shape(i);
   }
   b.to_channels_last();

@@ -15,6 +15,9 @@
 // conv2d_transpose -> ConvTranspose (weight [C_in, F, kH, kW]); upsample -> Resize
 // (nearest, asymmetric, floor); avgpool2d -> AveragePool; global_avgpool ->
 // GlobalAveragePool then Flatten; all on NCHW.
+// embedding, position_embedding, per_step dense, layernorm, gelu and attention: see
+// export/onnx_transformer.h; residual -> its inner layers, then Add of its input (in the
+// input's layout).
 #include <onnx/onnx_pb.h>
 
 #include <string>

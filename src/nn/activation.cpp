@@ -7,6 +7,13 @@
 
 namespace dtrain::nn {
 
+namespace {
+
+constexpr float kGeluScale = 0.7978845608028654f;  // sqrt(2 / pi)
+constexpr float kGeluCubic = 0.044715f;
+
+}  // namespace
+
 Activation::Activation(std::string name, ActivationKind kind, float alpha)
     : Layer(std::move(name)), kind_(kind), alpha_(alpha) {}
 
@@ -20,6 +27,8 @@ std::string Activation::type() const {
       return "sigmoid";
     case ActivationKind::kTanh:
       return "tanh";
+    case ActivationKind::kGelu:
+      return "gelu";
   }
   return "activation";
 }
@@ -51,6 +60,12 @@ void Activation::forward(const Tensor& x, Tensor& y, const ForwardContext&) {
     case ActivationKind::kTanh:
       tensor::tanh_values(in, out, n);
       break;
+    case ActivationKind::kGelu:
+      for (std::size_t i = 0; i < n; ++i) {
+        const float v = in[i];
+        out[i] = 0.5f * v * (1.0f + std::tanh(kGeluScale * (v + kGeluCubic * v * v * v)));
+      }
+      break;
   }
 }
 
@@ -76,6 +91,15 @@ void Activation::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Te
       break;
     case ActivationKind::kTanh:
       for (std::size_t i = 0; i < n; ++i) g[i] = d[i] * (1.0f - out[i] * out[i]);
+      break;
+    case ActivationKind::kGelu:
+      // d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t = tanh(...).
+      for (std::size_t i = 0; i < n; ++i) {
+        const float v = in[i];
+        const float t = std::tanh(kGeluScale * (v + kGeluCubic * v * v * v));
+        const float dt = kGeluScale * (1.0f + 3.0f * kGeluCubic * v * v);
+        g[i] = d[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt);
+      }
       break;
   }
 }

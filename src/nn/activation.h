@@ -3,10 +3,12 @@
 
 namespace dtrain::nn {
 
-enum class ActivationKind { kRelu, kLeakyRelu, kSigmoid, kTanh };
+enum class ActivationKind { kRelu, kLeakyRelu, kSigmoid, kTanh, kGelu };
 
 // Elementwise activations. The backward pass reads the saved output where the derivative
-// is a function of it (relu, sigmoid, tanh), so no extra buffer is kept.
+// is a function of it (relu, sigmoid, tanh), so no extra buffer is kept. gelu is the tanh
+// form GPT-2 uses (PyTorch's GELU(approximate="tanh")):
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); its backward reads x.
 class Activation final : public Layer {
  public:
   Activation(std::string name, ActivationKind kind, float alpha = 0.01f);

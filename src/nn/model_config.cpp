@@ -1,6 +1,7 @@
 #include "nn/model_config.h"
 
 #include "nn/activation.h"
+#include "nn/attention.h"
 #include "nn/avgpool2d.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
@@ -11,9 +12,12 @@
 #include "nn/global_avgpool.h"
 #include "nn/gru.h"
 #include "nn/language_model_spec.h"
+#include "nn/layernorm.h"
 #include "nn/lstm.h"
 #include "nn/maxpool2d.h"
+#include "nn/position_embedding.h"
 #include "nn/reshape.h"
+#include "nn/residual.h"
 #include "nn/simple_rnn.h"
 #include "nn/upsample.h"
 
@@ -23,6 +27,24 @@ namespace {
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name) {
   auto init = [&] { return parse_init_scheme(c.init, name); };
+  if (c.type == "residual") {
+    std::vector<std::unique_ptr<Layer>> inner;
+    for (std::size_t i = 0; i < c.layers.size(); ++i) {
+      inner.push_back(make_layer(c.layers[i], inner_layer_name(name, c.layers[i], i)));
+    }
+    return std::make_unique<Residual>(name, std::move(inner));
+  }
+  if (!c.layers.empty()) {
+    throw ModelError("layer '" + name + "' (" + c.type +
+                     "): only a residual has layers { ... } inside it");
+  }
+  if (c.type == "layernorm") {
+    return std::make_unique<LayerNorm>(name,
+                                       c.epsilon != 0.0f ? c.epsilon : LayerNorm::kDefaultEpsilon);
+  }
+  if (c.type == "gelu") return std::make_unique<Activation>(name, ActivationKind::kGelu);
+  if (c.type == "attention") return std::make_unique<Attention>(name, c.heads, init());
+  if (c.type == "position_embedding") return std::make_unique<PositionEmbedding>(name);
   if (c.type == "dense")
     return std::make_unique<Dense>(name, c.units, init(), c.per_step, !c.no_bias);
   if (c.type == "conv2d") {
@@ -60,11 +82,16 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& c, const std::string& name)
   }
   throw ModelError("layer '" + name + "': unknown type '" + c.type +
                    "' (expected conv2d, conv2d_transpose, maxpool2d, avgpool2d, global_avgpool, "
-                   "upsample, flatten, reshape, dense, rnn, lstm, gru, embedding, relu, "
-                   "leaky_relu, sigmoid, tanh, dropout or batchnorm)");
+                   "upsample, flatten, reshape, dense, rnn, lstm, gru, embedding, "
+                   "position_embedding, attention, relu, leaky_relu, sigmoid, tanh, gelu, "
+                   "dropout, batchnorm, layernorm or residual)");
 }
 
 }  // namespace
+
+std::string inner_layer_name(const std::string& block, const LayerConfig& c, std::size_t index) {
+  return block + "." + (c.name.empty() ? c.type + std::to_string(index) : c.name);
+}
 
 std::unique_ptr<Sequential> build_model(const ModelConfig& config, bool reorder_relu_maxpool) {
   if (config.input_height <= 0 || config.input_width <= 0 || config.input_channels <= 0) {

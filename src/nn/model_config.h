@@ -26,11 +26,13 @@ struct LayerConfig {
   // batchnorm: 0 means the default (BatchNorm::kDefaultMomentum, kDefaultEpsilon).
   float momentum = 0.0f;
   float epsilon = 0.0f;
-  bool sync = false;              // batchnorm: statistics over the global batch (SyncBatchNorm)
-  int vocab = 0;                  // embedding
-  bool return_sequences = false;  // rnn, lstm, gru: [T, H] out instead of the last [H]
-  bool per_step = false;          // dense over each time step of [T, F]
-  bool no_bias = false;           // dense, conv2d, conv2d_transpose: no bias (before a batchnorm)
+  bool sync = false;                // batchnorm: statistics over the global batch (SyncBatchNorm)
+  int vocab = 0;                    // embedding
+  bool return_sequences = false;    // rnn, lstm, gru: [T, H] out instead of the last [H]
+  bool per_step = false;            // dense over each time step of [T, F]
+  bool no_bias = false;             // dense, conv2d, conv2d_transpose: no bias (before a batchnorm)
+  int heads = 0;                    // attention: heads (must divide the width)
+  std::vector<LayerConfig> layers;  // residual: the layers inside it, in order
 };
 
 // What a network is trained for (ModelSpec.task).
@@ -72,6 +74,10 @@ struct Network {
   std::string role;
   std::unique_ptr<Sequential> model;
 };
+
+// The name of layer `index` inside the residual block named `block`: "BLOCK.NAME", with
+// NAME defaulting to type + index as at the top level (so slot names stay unique).
+std::string inner_layer_name(const std::string& block, const LayerConfig& c, std::size_t index);
 
 // Builds and sets up the network (parameters allocated, not initialized). Throws
 // ModelError naming the layer for unknown types, bad values or shapes that do not fit.

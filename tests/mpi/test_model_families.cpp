@@ -1,5 +1,5 @@
-// The autoencoder, GAN, LSTM and charlstm under real MPI (run by CTest at np = 2, 3, 4), with small
-// versions of the built-in networks:
+// The autoencoder, GAN, LSTM, charlstm and a GPT under real MPI (run by CTest at np = 2, 3, 4),
+// with small versions of the built-in networks:
 // - np=1 and np=P with the same global batch reach the same parameters after 5 steps
 //   (relative difference <= 1e-5), both networks of the GAN included: its noise belongs
 //   to the example's position in the global batch, not to the rank;
@@ -86,6 +86,29 @@ nn::ModelConfig small_charlstm() {
   return c;
 }
 
+// A small GPT (the built-in's layer kinds: residual blocks with layernorm, attention, a
+// GELU MLP) on the same text: residual blocks are single layers to the bucket planner.
+nn::ModelConfig small_gpt() {
+  nn::ModelConfig c{
+      "small_gpt",
+      12,
+      1,
+      1,
+      {{.type = "embedding", .units = 8, .vocab = 0},
+       {.type = "position_embedding"},
+       {.type = "residual", .layers = {{.type = "layernorm"}, {.type = "attention", .heads = 2}}},
+       {.type = "residual",
+        .layers = {{.type = "layernorm"},
+                   {.type = "dense", .units = 16, .per_step = true},
+                   {.type = "gelu"},
+                   {.type = "dense", .units = 8, .per_step = true}}},
+       {.type = "layernorm"},
+       {.type = "dense", .units = 0, .per_step = true}}};
+  c.task = nn::kTaskLanguageModel;
+  nn::resolve_vocabulary(c, small_text_splits().vocabulary);
+  return c;
+}
+
 const data::DataSplits& splits_for(const nn::ModelConfig& spec) {
   return spec.task_kind() == nn::kTaskLanguageModel ? small_text_splits() : testing::small_splits();
 }
@@ -145,6 +168,7 @@ nn::ModelConfig spec_for(const std::string& family) {
   if (family == "gan") return small_gan();
   if (family == "dcgan") return testing::small_dcgan();
   if (family == "charlstm") return small_charlstm();
+  if (family == "gpt") return small_gpt();
   return small_lstm();
 }
 
@@ -161,7 +185,19 @@ TEST_P(Families, SameParametersAsOneRankAfterFiveSteps) {
   auto initial = train::make_task(spec, config.seed);
   for (std::size_t i = 0; i < single.params.size(); ++i) {
     ASSERT_EQ(single.params[i].size(), parallel.params[i].size());
-    EXPECT_LE(relative_difference(parallel.params[i], single.params[i]), 1e-5)
+    auto p = parallel.params[i], q = single.params[i];
+    if (GetParam() == "gpt") {
+      // The key bias's gradient is zero up to rounding (softmax ignores a constant added to
+      // a row of scores), which Adam scales up to steps of lr: as a bias before a batchnorm,
+      // it differs between rank counts (docs/models.md). Compare the rest.
+      auto task = train::make_task(spec, config.seed);
+      for (const auto& slot : task->models()[i].model->arena().slots()) {
+        if (!slot.name.ends_with("qkv.bias")) continue;
+        const std::size_t width = slot.size / 3;
+        for (std::size_t k = width; k < 2 * width; ++k) p[slot.offset + k] = q[slot.offset + k];
+      }
+    }
+    EXPECT_LE(relative_difference(p, q), 1e-5)
         << GetParam() << " network " << i << ", np=" << comm.size() << " vs np=1";
     // And it trained: the parameters moved away from their initial values.
     auto& m = *initial->models()[i].model;
@@ -173,7 +209,8 @@ TEST_P(Families, SameParametersAsOneRankAfterFiveSteps) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Families,
-                         ::testing::Values("autoencoder", "gan", "dcgan", "lstm", "charlstm"));
+                         ::testing::Values("autoencoder", "gan", "dcgan", "lstm", "charlstm",
+                                           "gpt"));
 INSTANTIATE_TEST_SUITE_P(ConvAutoencoder, Families, ::testing::Values("conv_autoencoder"));
 
 void expect_bitwise_equal(const Outcome& a, const Outcome& b, const std::string& what) {

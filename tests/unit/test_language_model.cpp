@@ -243,6 +243,30 @@ TEST(TextSampler, GeneratesTheRequestedCharactersFromTheVocabulary) {
   EXPECT_THROW(eval::sample_text(spec, params, {.length = 3, .temperature = 0.0}), ConfigError);
 }
 
+// A position embedding fixes T, so the sampler runs the whole context with the window at
+// its start (the causal attention ignores the padding after it: test_transformer_layers).
+TEST(TextSampler, AGptWithPositionEmbeddingsSamplesOverItsFullContext) {
+  nn::ModelConfig spec{
+      "tiny_gpt",
+      6,
+      1,
+      1,
+      {{.type = "embedding", .units = 4, .vocab = 0},
+       {.type = "position_embedding"},
+       {.type = "residual", .layers = {{.type = "layernorm"}, {.type = "attention", .heads = 2}}},
+       {.type = "dense", .units = 0, .per_step = true}}};
+  spec.task = nn::kTaskLanguageModel;
+  nn::resolve_vocabulary(spec, "ab\ncd");
+  auto model = nn::build_model(spec);
+  model->init_params(5);
+  const auto params = model->arena().params();
+  const auto text = eval::sample_text(spec, params, {.length = 20, .seed = 9});
+  ASSERT_EQ(text.size(), 20u);
+  for (char c : text) EXPECT_NE(spec.vocabulary.find(c), std::string::npos);
+  EXPECT_EQ(eval::sample_text(spec, params, {.length = 20, .seed = 9}), text);
+  EXPECT_EQ(eval::sample_text(spec, params, {.length = 9, .prime = "abcdabcdab"}).size(), 9u);
+}
+
 TEST(TextSampler, AColdTemperatureFollowsTheLastPositionsArgMax) {
   // With every logit but one pushed far down by the output bias, the draw is that one.
   auto spec = tiny_spec(3);

@@ -178,6 +178,29 @@ TEST(MatrixProducts, EveryGemmLayerDeclaresWhatItRuns) {
   expect_recorded_as_declared(*conv_no_dx, 0, 2, false);
 }
 
+// Attention's per-head GEMMs run once per (sample, head); a residual declares its inner
+// layers' products (the first with the block's input_grad, the rest always with one).
+TEST(MatrixProducts, AttentionAndResidualDeclareWhatTheyRun) {
+  LayerConfig att = layer("attention");
+  att.heads = 2;
+  auto model = sequence_model(3, 4, {att});
+  const auto products = model->layer(1).matrix_products(5, true);
+  ASSERT_EQ(products.size(), 12u);
+  EXPECT_EQ(products[1].role, "scores");
+  EXPECT_EQ(products[1].calls, 10);
+  EXPECT_EQ(products[1].shape, (GemmShape{N, T, 3, 3, 2, false}));
+  // 8 T C^2 + 4 T^2 C per sample.
+  EXPECT_EQ(model->layer(1).forward_flops_per_sample(), 8.0 * 3 * 16 + 4.0 * 9 * 4);
+  expect_recorded_as_declared(*model, 1, 5, true);
+  expect_recorded_as_declared(*model, 1, 5, false);
+  LayerConfig block = layer("residual");
+  block.layers = {layer("layernorm"), att, layer("dense", 4)};
+  block.layers[2].per_step = true;
+  auto res = sequence_model(3, 4, {block});
+  expect_recorded_as_declared(*res, 1, 2, true);
+  expect_recorded_as_declared(*res, 1, 2, false);
+}
+
 TEST(MatrixProducts, ElementwiseLayersDeclareNone) {
   LayerConfig maxpool = layer("maxpool2d");
   maxpool.kernel = 2;
