@@ -68,7 +68,10 @@ class Trainer {
   // The optimizer of the task's model i (models() order).
   optim::Optimizer& optimizer(std::size_t i = 0) { return *optimizers_.at(i); }
   std::int64_t global_step() const { return global_step_; }
-  std::size_t steps_per_epoch() const { return sampler_.steps_per_epoch(); }
+  // Optimizer steps (of the global batch) per epoch; the sampler counts micro-batches.
+  std::size_t steps_per_epoch() const {
+    return sampler_.steps_per_epoch() / static_cast<std::size_t>(config_.accumulate);
+  }
   comm::GradientSynchronizer& synchronizer() { return synchronizer_; }
 
  private:
@@ -89,7 +92,6 @@ class Trainer {
   void train_step(std::size_t step_in_epoch);
   // Average model i's gradients over ranks, check them, apply its optimizer.
   void update(std::size_t i, double local_loss);
-  void check_finite(std::span<const float> grads, double local_loss, const std::string& role);
   void restore(const TrainState& state);
   // Collective: every rank calls it at the same step; rank 0 writes.
   void save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result);
@@ -108,8 +110,12 @@ class Trainer {
    public:
     explicit StepUpdates(Trainer& trainer) : trainer_(trainer) {}
     const nn::ParamGradsFinal* grads_final(std::size_t i) override;
-    void update(std::size_t i, double local_loss) override { trainer_.update(i, local_loss); }
+    // --accumulate: a micro-batch before the last only adds its loss (for the finiteness
+    // check); the last reduces and steps.
+    void update(std::size_t i, double local_loss) override;
     std::vector<nn::ParamGradsFinal> hooks;  // one per model
+    bool last_micro_batch = true;
+    double earlier_loss = 0.0;  // the step's micro-batches before this one
 
    private:
     Trainer& trainer_;
@@ -146,6 +152,7 @@ class Trainer {
   std::unique_ptr<Timeline> timeline_;  // --timeline
   comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
+  std::vector<double> grad_norms_;  // --clip-grad-norm: each model's last pre-clip norm
   MetricsWriter metrics_;
   Progress progress_;
 
