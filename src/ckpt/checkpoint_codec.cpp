@@ -108,6 +108,13 @@ std::string encode_payload(State& s, std::size_t max_array_bytes) {
   r->set_lr_decay_factor(s.schedule.decay_factor);
   r->set_clip_grad_norm(s.clip_grad_norm);
   r->set_accumulate(s.accumulate);
+  r->set_early_stopping(s.early_stopping);
+  r->set_monitor(s.monitor);
+  r->set_keep_best(s.keep_best);
+  p.set_best_epoch(s.early.best_epoch);
+  p.set_best_score(s.early.best_score);
+  p.set_best_step(s.early.best_step);
+  p.set_epochs_without_improvement(s.early.epochs_without_improvement);
   for (double v : s.epoch_sums) p.add_epoch_sums(v);
   for (const auto& line : s.metrics) p.add_metrics(line);
 
@@ -231,6 +238,13 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
   if (p.run().lr_decay_factor() != 0.0f) s.schedule.decay_factor = p.run().lr_decay_factor();
   s.clip_grad_norm = p.run().clip_grad_norm();
   s.accumulate = std::max(1, p.run().accumulate());
+  s.early_stopping = p.run().early_stopping();
+  s.monitor = p.run().monitor();
+  s.keep_best = p.run().keep_best();
+  s.early = {.best_epoch = p.best_epoch(),
+             .best_score = p.best_score(),
+             .best_step = p.best_step(),
+             .epochs_without_improvement = p.epochs_without_improvement()};
   s.epoch_sums.assign(p.epoch_sums().begin(), p.epoch_sums().end());
   s.metrics.assign(p.metrics().begin(), p.metrics().end());
   return s;

@@ -67,6 +67,15 @@ po::options_description train_options(TrainOptions& o, TextOptions& text) {
        "N micro-batches of batch-size / N per optimizer step, gradients summed, one "
        "allreduce per step: the same step as one batch of batch-size, in the memory of a "
        "micro-batch (>= 1, divides --batch-size; not for a GAN)")
+      ("early-stopping", po::value(&t.early_stopping)->default_value(0),
+       "stop (exit 0) after this many epochs in a row without a better --monitor figure "
+       "(0 = off)")
+      ("monitor", po::value(&t.monitor),
+       "the validation figure --early-stopping and --keep-best judge by: val_loss | val_acc | "
+       "val_bpc | val_mse (default: val_loss, an autoencoder's val_mse)")
+      ("keep-best", po::bool_switch(&t.keep_best),
+       "keep the best epoch's checkpoint, named by a `best` file beside `latest` (needs "
+       "--checkpoint-dir; never pruned by --keep)")
       ("seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")
       ("val-size", po::value(&o.data.val_size)->default_value(5000),
        "validation examples held out from the end of the training set")
@@ -165,6 +174,14 @@ void validate_recipe(const train::TrainConfig& t) {
   require(std::isfinite(t.clip_grad_norm) && t.clip_grad_norm >= 0.0f, "--clip-grad-norm",
           t.clip_grad_norm, "a number >= 0 (0 = off)");
   require(t.accumulate >= 1, "--accumulate", t.accumulate, "an integer >= 1");
+  require(t.early_stopping >= 0, "--early-stopping", t.early_stopping,
+          "an integer >= 0 (epochs without improvement; 0 = off)");
+  require(t.monitor.empty() || t.monitor == "val_loss" || t.monitor == "val_acc" ||
+              t.monitor == "val_bpc" || t.monitor == "val_mse",
+          "--monitor", t.monitor, "val_loss, val_acc, val_bpc or val_mse");
+  if (!t.monitor.empty() && t.early_stopping == 0 && !t.keep_best) {
+    throw ConfigError("--monitor: needs --early-stopping or --keep-best");
+  }
 }
 
 // The checks, in the order they report: the first failing one names its option.
@@ -182,6 +199,9 @@ void validate(TrainOptions& o, const TextOptions& text) {
   require(o.keep >= 1, "--keep", o.keep, "an integer >= 1");
   require(t.image_scale >= 0 && t.image_scale <= 16, "--image-scale", t.image_scale,
           "an integer in [0, 16] (0 = automatic)");
+  if (t.keep_best && o.checkpoint_dir.empty()) {
+    throw ConfigError("--keep-best: keeps a checkpoint, and --checkpoint-dir is not set");
+  }
   if (o.plot && t.metrics_path.empty()) {
     throw ConfigError("--plot: plots the --metrics file, which is not set");
   }

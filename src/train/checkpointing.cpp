@@ -59,6 +59,9 @@ void check_recipe_fits(const TrainState& state, const TrainConfig& config) {
                 exact);
   }
   same_option("--clip-grad-norm", state.clip_grad_norm, config.clip_grad_norm, exact);
+  same_option("--monitor", state.monitor.empty() ? std::string("(default)") : state.monitor,
+              config.monitor.empty() ? std::string("(default)") : config.monitor,
+              "the best score so far is in its terms");
   same_option("--accumulate", state.accumulate, config.accumulate,
               "the position in the epoch is counted in micro-batches of batch / accumulate");
   same_option("--weight-decay", state.optimizer.weight_decay, config.optimizer.weight_decay, exact);
@@ -104,6 +107,9 @@ TrainState capture_state(const TrainConfig& config, LiveModels live,
   state.schedule = config.schedule;
   state.clip_grad_norm = config.clip_grad_norm;
   state.accumulate = config.accumulate;
+  state.early_stopping = config.early_stopping;
+  state.monitor = config.monitor;
+  state.keep_best = config.keep_best;
   state.epochs = config.epochs;
   state.max_steps = config.max_steps;
   state.model_name = config.model_name;

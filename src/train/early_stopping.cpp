@@ -28,8 +28,8 @@ EarlyStopping::EarlyStopping(int patience, std::string monitor, const std::strin
 }
 
 bool EarlyStopping::observe(int epoch, std::int64_t step, double score) {
-  const bool better = state_.best_epoch == 0 || (higher_is_better() ? score > state_.best_score
-                                                                    : score < state_.best_score);
+  const bool better = state_.best_epoch == 0 ||
+                      (higher_is_better() ? score > state_.best_score : score < state_.best_score);
   if (better) {
     state_.best_epoch = epoch;
     state_.best_score = score;
@@ -39,6 +39,19 @@ bool EarlyStopping::observe(int epoch, std::int64_t step, double score) {
     ++state_.epochs_without_improvement;
   }
   return better;
+}
+
+void EarlyStopping::add_epoch_keys(nlohmann::json& line) const {
+  line["best_epoch"] = state_.best_epoch;
+  line["best_score"] = state_.best_score;
+}
+
+void EarlyStopping::add_final_keys(nlohmann::json& line, bool stopped_early, bool keep_best) const {
+  line["stopped_early"] = stopped_early;
+  add_epoch_keys(line);
+  if (keep_best && state_.best_epoch > 0) {
+    line["best_checkpoint"] = "ckpt-" + std::to_string(state_.best_step) + ".pb";
+  }
 }
 
 }  // namespace dtrain::train

@@ -7,6 +7,7 @@
 // same from the same figures. The state is plain data saved in checkpoints, so a resumed run
 // continues counting where it was.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class EarlyStopping {
   }
   const EarlyStoppingState& state() const { return state_; }
   void restore(const EarlyStoppingState& state) { state_ = state; }
+  // The metrics file's keys: an epoch line's best_epoch and best_score; the final line's
+  // also stopped_early, and best_checkpoint (the file `best` names) with --keep-best.
+  void add_epoch_keys(nlohmann::json& line) const;
+  void add_final_keys(nlohmann::json& line, bool stopped_early, bool keep_best) const;
 
  private:
   int patience_;

@@ -22,6 +22,9 @@ std::uint64_t TrainConfig::fingerprint() const {
   if (optimizer.weight_decay != 0.0f) f.add(optimizer.weight_decay);
   if (clip_grad_norm != 0.0f) f.add(clip_grad_norm);
   if (accumulate != 1) f.add(accumulate);
+  if (early_stopping != 0 || keep_best || !monitor.empty()) {
+    f.add(early_stopping).add(monitor).add(keep_best);
+  }
   return f.value();
 }
 

@@ -25,6 +25,11 @@ struct TrainConfig {
   // --accumulate N: each optimizer step sums the gradients of N micro-batches of
   // global_batch / N examples (train/micro_batches.h); 1: one batch per step.
   int accumulate = 1;
+  // --early-stopping PATIENCE (0: off), --monitor (empty: the task's loss), --keep-best
+  // (train/early_stopping.h).
+  int early_stopping = 0;
+  std::string monitor;
+  bool keep_best = false;
   std::uint64_t seed = 0;
   std::int64_t max_steps = 0;  // 0: no limit
   // Examples per forward pass during evaluation; 0: the global batch, at most 500. Not the

@@ -107,6 +107,14 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
     optim::check_layer_names(networks, decay_layers);
   }
   grad_norms_.assign(models.size(), 0.0);
+  if (config.early_stopping > 0 || config.keep_best) {
+    early_.emplace(config.early_stopping, config.monitor, task_.kind());
+    if (data.val.size() == 0) {
+      throw ConfigError(
+          std::string(config.early_stopping > 0 ? "--early-stopping" : "--keep-best") +
+          ": judges epochs by the validation set, which is empty (--val-size 0)");
+    }
+  }
   for (const auto& m : models) {
     require_same_on_all_ranks(
         comm_, m.model->arena().layout_fingerprint(),
@@ -168,6 +176,7 @@ void Trainer::restore(const TrainState& state) {
   restore_residuals(state);
   global_step_ = state.global_step;
   last_saved_step_ = state.global_step;
+  if (early_) early_->restore(state.early);
   const auto steps = static_cast<std::int64_t>(steps_per_epoch());
   if (state.step_in_epoch >= steps) {
     start_epoch_ = state.epoch + 1;
@@ -237,10 +246,12 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   rank0_then_agree(
       comm_,
       [&] {
-        written = store_->save(capture_state(
+        auto state = capture_state(
             config_, {task_.models(), optimizers_}, std::move(residuals),
             {.epoch = epoch, .step_in_epoch = step_in_epoch, .global_step = global_step_},
-            comm_.size(), std::move(sums), metrics_lines_));
+            comm_.size(), std::move(sums), metrics_lines_);
+        if (early_) state.early = early_->state();
+        written = store_->save(std::move(state));
       },
       "writing a checkpoint at step " + std::to_string(global_step_) + " failed: ",
       "rank 0 failed to write a checkpoint");
@@ -331,6 +342,12 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
       line[models[i].role == "model" ? std::string("grad_norm") : "grad_norm_" + models[i].role] =
           grad_norms_[i];
     }
+  }
+  if (early_) {
+    // The figure is the same on every rank (evaluation is reduced), so is the decision.
+    epoch_improved_ =
+        early_->observe(epoch, global_step_, report.json.value(early_->monitor(), 0.0));
+    early_->add_epoch_keys(line);
   }
   write_metrics(line);
   write_outputs(epoch);
@@ -435,6 +452,7 @@ void Trainer::finish_run(TrainResult& result) {
                       {"steps", result.steps},
                       {"seconds", result.seconds}};
   line.update(result.final_report.json);
+  if (early_) early_->add_final_keys(line, result.stopped_early, config_.keep_best);
   write_metrics(line);
   write_outputs(0);
   write_timeline();
@@ -459,8 +477,18 @@ TrainResult Trainer::run() {
     if (end == EpochEnd::kNothingRan) break;
     finish_epoch(epoch, seconds, result);  // a cut-short epoch reports what ran
     if (end == EpochEnd::kStepLimit) break;
-    if (config_.checkpoint_every_steps == 0 || global_step_ % config_.checkpoint_every_steps == 0) {
+    if (config_.checkpoint_every_steps == 0 || global_step_ % config_.checkpoint_every_steps == 0 ||
+        (config_.keep_best && epoch_improved_)) {
       save_checkpoint(epoch, position_.step_in_epoch, result);
+    }
+    if (early_ && early_->should_stop()) {
+      result.stopped_early = true;
+      if (comm_.rank() == 0 && config_.log_epochs) {
+        progress_.message("early stopping: " + early_->monitor() + " has not improved for " +
+                          std::to_string(config_.early_stopping) + " epoch(s); best epoch " +
+                          std::to_string(early_->state().best_epoch));
+      }
+      break;
     }
     if (agree_on_stop()) return stop_early(result);
   }

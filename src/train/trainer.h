@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "comm/communicator.h"
@@ -21,6 +22,7 @@
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 #include "train/checkpointing.h"
+#include "train/early_stopping.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task.h"
@@ -40,6 +42,7 @@ struct TrainResult {
   bool stopped_by_signal = false;  // stopped early at a step boundary (exit 75 when saved)
   bool checkpoint_written_at_stop = false;
   std::string last_checkpoint;  // what the store reported for the newest checkpoint
+  bool stopped_early = false;   // --early-stopping ended the run (exit 0)
 };
 
 class Trainer {
@@ -152,7 +155,9 @@ class Trainer {
   std::unique_ptr<Timeline> timeline_;  // --timeline
   comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
-  std::vector<double> grad_norms_;  // --clip-grad-norm: each model's last pre-clip norm
+  std::optional<EarlyStopping> early_;  // --early-stopping or --keep-best
+  bool epoch_improved_ = false;         // the last reported epoch is the best so far
+  std::vector<double> grad_norms_;      // --clip-grad-norm: each model's last pre-clip norm
   MetricsWriter metrics_;
   Progress progress_;
 
