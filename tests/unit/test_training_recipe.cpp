@@ -248,10 +248,18 @@ TEST(RecipeOptions, CommandLineAndConfigFile) {
   EXPECT_EQ(f.schedule.warmup_steps, 7);
   EXPECT_FLOAT_EQ(f.clip_grad_norm, 2.0f);
   EXPECT_EQ(f.accumulate, 2);
+  const auto ini2 = std::filesystem::path(::testing::TempDir()) / "dtrain_early.ini";
+  std::ofstream(ini2) << "early-stopping = 3\nmonitor = val_acc\nkeep-best = true\n"
+                         "checkpoint-dir = /tmp/x\n";
+  const auto e = parse_train({"--config", ini2.string()});
+  EXPECT_EQ(e.early_stopping, 3);
+  EXPECT_EQ(e.monitor, "val_acc");
+  EXPECT_TRUE(e.keep_best);
   const auto help = parse({"--help"}).help_text;
   for (const char* opt :
        {"--weight-decay", "--lr-schedule", "--min-lr", "--warmup-steps", "--lr-decay-steps",
-        "--lr-decay-factor", "--clip-grad-norm", "--accumulate", "adamw"}) {
+        "--lr-decay-factor", "--clip-grad-norm", "--accumulate", "--early-stopping", "--monitor",
+        "--keep-best", "adamw"}) {
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
   }
 }
@@ -269,6 +277,10 @@ TEST(RecipeOptions, BadValuesNameTheirOption) {
   expect_config_error({"--clip-grad-norm", "-1"}, "--clip-grad-norm");
   expect_config_error({"--optimizer", "lamb"}, "--optimizer");
   expect_config_error({"--accumulate", "0"}, "--accumulate");
+  expect_config_error({"--early-stopping", "-1"}, "--early-stopping");
+  expect_config_error({"--early-stopping", "2", "--monitor", "d_loss"}, "--monitor");
+  expect_config_error({"--monitor", "val_acc"}, "--monitor");  // judges nothing alone
+  expect_config_error({"--keep-best"}, "--checkpoint-dir");
 }
 
 }  // namespace
