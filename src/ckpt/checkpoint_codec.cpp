@@ -1,5 +1,6 @@
 #include "ckpt/checkpoint_codec.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -78,6 +79,7 @@ std::string encode_payload(State& s, std::size_t max_array_bytes) {
     o->set_beta1(s.optimizer.beta1);
     o->set_beta2(s.optimizer.beta2);
     o->set_epsilon(s.optimizer.epsilon);
+    o->set_weight_decay(s.optimizer.weight_decay);
     o->set_steps(steps);
     for (auto& a : state) {
       auto* fa = o->add_state();
@@ -99,6 +101,20 @@ std::string encode_payload(State& s, std::size_t max_array_bytes) {
   r->set_epochs(s.epochs);
   r->set_max_steps(s.max_steps);
   r->set_model_name(s.model_name);
+  r->set_lr_schedule(s.schedule.kind);
+  r->set_min_lr(s.schedule.min_lr);
+  r->set_warmup_steps(s.schedule.warmup_steps);
+  r->set_lr_decay_steps(s.schedule.decay_steps);
+  r->set_lr_decay_factor(s.schedule.decay_factor);
+  r->set_clip_grad_norm(s.clip_grad_norm);
+  r->set_accumulate(s.accumulate);
+  r->set_early_stopping(s.early_stopping);
+  r->set_monitor(s.monitor);
+  r->set_keep_best(s.keep_best);
+  p.set_best_epoch(s.early.best_epoch);
+  p.set_best_score(s.early.best_score);
+  p.set_best_step(s.early.best_step);
+  p.set_epochs_without_improvement(s.early.epochs_without_improvement);
   for (double v : s.epoch_sums) p.add_epoch_sums(v);
   for (const auto& line : s.metrics) p.add_metrics(line);
 
@@ -183,6 +199,7 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
     s.optimizer.beta1 = o.beta1();
     s.optimizer.beta2 = o.beta2();
     s.optimizer.epsilon = o.epsilon();
+    s.optimizer.weight_decay = o.weight_decay();
     m.optimizer_steps = o.steps();
     for (const auto& fa : o.state()) {
       m.optimizer_state.push_back({fa.name(), unpack(fa.data(), "optimizer " + fa.name(), source)});
@@ -213,6 +230,21 @@ train::TrainState decode_checkpoint(std::string_view bytes, const std::string& s
   s.epochs = p.run().epochs();
   s.max_steps = p.run().max_steps();
   s.model_name = p.run().model_name();
+  // Files from before these options: a constant schedule, step decay's default factor.
+  s.schedule.kind = p.run().lr_schedule().empty() ? "constant" : p.run().lr_schedule();
+  s.schedule.min_lr = p.run().min_lr();
+  s.schedule.warmup_steps = p.run().warmup_steps();
+  s.schedule.decay_steps = p.run().lr_decay_steps();
+  if (p.run().lr_decay_factor() != 0.0f) s.schedule.decay_factor = p.run().lr_decay_factor();
+  s.clip_grad_norm = p.run().clip_grad_norm();
+  s.accumulate = std::max(1, p.run().accumulate());
+  s.early_stopping = p.run().early_stopping();
+  s.monitor = p.run().monitor();
+  s.keep_best = p.run().keep_best();
+  s.early = {.best_epoch = p.best_epoch(),
+             .best_score = p.best_score(),
+             .best_step = p.best_step(),
+             .epochs_without_improvement = p.epochs_without_improvement()};
   s.epoch_sums.assign(p.epoch_sums().begin(), p.epoch_sums().end());
   s.metrics.assign(p.metrics().begin(), p.metrics().end());
   return s;

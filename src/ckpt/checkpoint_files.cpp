@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kLatest = "latest";
+constexpr const char* kBest = "best";  // --keep-best
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -128,10 +129,18 @@ std::optional<std::string> CheckpointDirectory::latest() const {
   return resolve_checkpoint_path(dir_);
 }
 
+void CheckpointDirectory::mark_best(const std::string& name) {
+  write_atomically(dir_, kBest, name + "\n");
+}
+
 void CheckpointDirectory::prune() const {
   std::vector<std::pair<std::int64_t, fs::path>> files;
   std::error_code ec;
+  std::string best;
+  std::ifstream best_file(dir_ + "/" + kBest);
+  if (best_file) std::getline(best_file, best);
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (!best.empty() && entry.path().filename() == best) continue;  // --keep-best's
     if (auto step = step_of(entry.path())) files.emplace_back(*step, entry.path());
   }
   std::sort(files.begin(), files.end());
@@ -171,7 +180,10 @@ std::string resolve_checkpoint_path(const std::string& path) {
 
 std::string FileCheckpointStore::save(train::TrainState state) {
   const std::int64_t step = state.global_step;
-  return directory_.write(step, encode_checkpoint(std::move(state)));
+  const bool best = state.keep_best && state.early.best_epoch > 0 && state.early.best_step == step;
+  auto path = directory_.write(step, encode_checkpoint(std::move(state)));
+  if (best) directory_.mark_best(fs::path(path).filename().string());
+  return path;
 }
 
 }  // namespace dtrain::ckpt

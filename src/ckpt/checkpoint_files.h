@@ -25,6 +25,9 @@ class CheckpointDirectory {
   // The checkpoint `latest` names; nullopt when there is no `latest` (nothing saved yet).
   // Throws CheckpointError when `latest` names a file that is missing.
   std::optional<std::string> latest() const;
+  // --keep-best: points `best` (written atomically like `latest`) at the file `name` of
+  // this directory. Pruning never removes the file `best` names.
+  void mark_best(const std::string& name);
   const std::string& path() const { return dir_; }
 
  private:

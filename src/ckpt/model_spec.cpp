@@ -94,6 +94,8 @@ nn::ModelConfig from_proto(const proto::ModelSpec& spec) {
   config.defaults.lr = spec.defaults().lr();
   config.defaults.adam_beta1 = spec.defaults().adam_beta1();
   config.defaults.batch_size = spec.defaults().batch_size();
+  config.defaults.weight_decay_layers.assign(spec.defaults().weight_decay_layers().begin(),
+                                             spec.defaults().weight_decay_layers().end());
   config.image_range = spec.image_range() == proto::ModelSpec::MINUS_ONE_TO_ONE
                            ? nn::ImageRange::kMinusOneToOne
                            : nn::ImageRange::kZeroToOne;
@@ -115,10 +117,13 @@ proto::ModelSpec to_proto(const nn::ModelConfig& config) {
     *spec.mutable_discriminator() = to_proto(config.discriminator[0]);
   }
   if (config.defaults.lr != 0.0f || config.defaults.adam_beta1 != 0.0f ||
-      config.defaults.batch_size != 0) {
+      config.defaults.batch_size != 0 || !config.defaults.weight_decay_layers.empty()) {
     spec.mutable_defaults()->set_lr(config.defaults.lr);
     spec.mutable_defaults()->set_adam_beta1(config.defaults.adam_beta1);
     spec.mutable_defaults()->set_batch_size(config.defaults.batch_size);
+    for (const auto& name : config.defaults.weight_decay_layers) {
+      spec.mutable_defaults()->add_weight_decay_layers(name);
+    }
   }
   if (config.image_range == nn::ImageRange::kMinusOneToOne) {
     spec.set_image_range(proto::ModelSpec::MINUS_ONE_TO_ONE);

@@ -38,15 +38,19 @@ std::string banner(const TrainOptions& o, const train::TrainConfig& config, cons
                std::to_string(m.model->arena().num_params());
     }
   }
+  // --accumulate N: the ranks' parts of each of the N micro-batches.
+  const int n = config.accumulate, m = b / n;
+  const std::string micro =
+      n > 1 ? std::to_string(n) + " micro-batches of " + std::to_string(m) + ", " : "";
   char line[768];
   std::snprintf(line, sizeof line,
                 "dtrain: model %s (task %s, %zu parameters%s), %s: %zu train / %zu val / %zu "
                 "test\n"
-                "dtrain: %d rank(s) x %d BLAS thread(s), global batch %d (%d-%d per rank), "
+                "dtrain: %d rank(s) x %d BLAS thread(s), global batch %d (%s%d-%d per rank), "
                 "%s lr %g, %s allreduce, overlap %s, gradients %s%s",
                 config.model_spec.name.c_str(), task.kind().c_str(), params, parts.c_str(),
                 data.description.c_str(), data.train.size(), data.val.size(), data.test.size(), p,
-                o.threads, b, b / p, (b + p - 1) / p, config.optimizer.kind.c_str(),
+                o.threads, b, micro.c_str(), m / p, (m + p - 1) / p, config.optimizer.kind.c_str(),
                 static_cast<double>(config.lr), o.allreduce.c_str(), o.overlap.c_str(),
                 config.grad_compression.c_str(), config.error_feedback ? " + error feedback" : "");
   return line;

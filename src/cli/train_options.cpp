@@ -1,5 +1,7 @@
 #include "cli/train_options.h"
 
+#include <cmath>
+
 #include "comm/sync/gradient_compression.h"
 #include "core/errors.h"
 #include "data/fashion_mnist.h"
@@ -32,7 +34,12 @@ po::options_description train_options(TrainOptions& o, TextOptions& text) {
       ("batch-size", po::value(&t.global_batch)->default_value(128),
        "GLOBAL batch size, split over ranks (>= number of ranks); a model file's "
        "defaults { batch_size } when not given (charlstm: 32)")
-      ("optimizer", po::value(&t.optimizer.kind)->default_value("adam"), "sgd | momentum | adam")
+      ("optimizer", po::value(&t.optimizer.kind)->default_value("adam"),
+       "sgd | momentum | adam | adamw (Adam with decoupled --weight-decay)")
+      ("weight-decay", po::value(&t.optimizer.weight_decay)->default_value(0.0f, "0"),
+       "adamw: W -= lr * wd * W each step on weight matrices (not biases, normalization "
+       "parameters or embeddings unless the model file's defaults { weight_decay_layers } "
+       "names the layer) (>= 0)")
       ("lr", po::value(&t.lr)->default_value(0.001f, "0.001"),
        "learning rate (> 0), for a global batch of 128 when --lr-scaling linear; a model "
        "file's `defaults { lr }` replaces the default (lstm: 0.005, gan: 0.0002)")
@@ -40,6 +47,35 @@ po::options_description train_options(TrainOptions& o, TextOptions& text) {
        "none | linear (lr * batch-size / 128)")
       ("warmup-epochs", po::value(&t.warmup_epochs)->default_value(0.0, "0"),
        "ramp the learning rate up linearly over this many epochs (>= 0)")
+      ("warmup-steps", po::value(&t.schedule.warmup_steps)->default_value(0),
+       "ramp the learning rate up linearly over this many global steps (>= 0; instead of "
+       "--warmup-epochs)")
+      ("lr-schedule", po::value(&t.schedule.kind)->default_value("constant"),
+       "after warmup: constant | cosine (down to --min-lr at the run's last step: epochs x "
+       "steps per epoch, or --max-steps) | step (times --lr-decay-factor every "
+       "--lr-decay-steps global steps)")
+      ("min-lr", po::value(&t.schedule.min_lr)->default_value(0.0f, "0"),
+       "cosine: the rate at the last step; step: the lowest rate (>= 0)")
+      ("lr-decay-steps", po::value(&t.schedule.decay_steps)->default_value(0),
+       "step schedule: global steps between decays (>= 1)")
+      ("lr-decay-factor", po::value(&t.schedule.decay_factor)->default_value(0.1f, "0.1"),
+       "step schedule: multiplier per decay, in (0, 1]")
+      ("clip-grad-norm", po::value(&t.clip_grad_norm)->default_value(0.0f, "0"),
+       "scale the averaged gradient down to this global L2 norm when above it; the metrics "
+       "file's epoch lines get grad_norm (0 = off)")
+      ("accumulate", po::value(&t.accumulate)->default_value(1),
+       "N micro-batches of batch-size / N per optimizer step, gradients summed, one "
+       "allreduce per step: the same step as one batch of batch-size, in the memory of a "
+       "micro-batch (>= 1, divides --batch-size; not for a GAN)")
+      ("early-stopping", po::value(&t.early_stopping)->default_value(0),
+       "stop (exit 0) after this many epochs in a row without a better --monitor figure "
+       "(0 = off)")
+      ("monitor", po::value(&t.monitor),
+       "the validation figure --early-stopping and --keep-best judge by: val_loss | val_acc | "
+       "val_bpc | val_mse (default: val_loss, an autoencoder's val_mse)")
+      ("keep-best", po::bool_switch(&t.keep_best),
+       "keep the best epoch's checkpoint, named by a `best` file beside `latest` (needs "
+       "--checkpoint-dir; never pruned by --keep)")
       ("seed", po::value(&t.seed)->default_value(0), "seed for initialization and shuffling")
       ("val-size", po::value(&o.data.val_size)->default_value(5000),
        "validation examples held out from the end of the training set")
@@ -116,6 +152,38 @@ train::ProgressMode parse_progress(const std::string& text) {
   return train::ProgressMode::kAuto;  // not reached
 }
 
+// --lr-schedule and its options, --warmup-steps, --weight-decay, --clip-grad-norm.
+void validate_recipe(const train::TrainConfig& t) {
+  const auto& s = t.schedule;
+  require(s.kind == "constant" || s.kind == "cosine" || s.kind == "step", "--lr-schedule", s.kind,
+          "constant, cosine or step");
+  require(s.warmup_steps >= 0, "--warmup-steps", s.warmup_steps, "an integer >= 0");
+  if (s.warmup_steps > 0 && t.warmup_epochs > 0.0) {
+    throw ConfigError("--warmup-steps: give either --warmup-steps or --warmup-epochs, not both");
+  }
+  require(std::isfinite(s.min_lr) && s.min_lr >= 0.0f, "--min-lr", s.min_lr, "a number >= 0");
+  require(s.decay_steps >= 0, "--lr-decay-steps", s.decay_steps, "an integer >= 1");
+  if (s.kind == "step") {
+    require(s.decay_steps >= 1, "--lr-decay-steps", s.decay_steps,
+            "an integer >= 1 with --lr-schedule step");
+  }
+  require(s.decay_factor > 0.0f && s.decay_factor <= 1.0f, "--lr-decay-factor", s.decay_factor,
+          "a number in (0, 1]");
+  require(std::isfinite(t.optimizer.weight_decay) && t.optimizer.weight_decay >= 0.0f,
+          "--weight-decay", t.optimizer.weight_decay, "a number >= 0");
+  require(std::isfinite(t.clip_grad_norm) && t.clip_grad_norm >= 0.0f, "--clip-grad-norm",
+          t.clip_grad_norm, "a number >= 0 (0 = off)");
+  require(t.accumulate >= 1, "--accumulate", t.accumulate, "an integer >= 1");
+  require(t.early_stopping >= 0, "--early-stopping", t.early_stopping,
+          "an integer >= 0 (epochs without improvement; 0 = off)");
+  require(t.monitor.empty() || t.monitor == "val_loss" || t.monitor == "val_acc" ||
+              t.monitor == "val_bpc" || t.monitor == "val_mse",
+          "--monitor", t.monitor, "val_loss, val_acc, val_bpc or val_mse");
+  if (!t.monitor.empty() && t.early_stopping == 0 && !t.keep_best) {
+    throw ConfigError("--monitor: needs --early-stopping or --keep-best");
+  }
+}
+
 // The checks, in the order they report: the first failing one names its option.
 void validate(TrainOptions& o, const TextOptions& text) {
   auto& t = o.train;
@@ -124,12 +192,16 @@ void validate(TrainOptions& o, const TextOptions& text) {
           "an integer >= 1 (and >= the number of ranks)");
   require(t.lr > 0.0f, "--lr", t.lr, "a number > 0");
   require(t.warmup_epochs >= 0.0, "--warmup-epochs", t.warmup_epochs, "a number >= 0");
+  validate_recipe(t);
   require(t.max_steps >= 0, "--max-steps", t.max_steps, "an integer >= 0");
   require(t.checkpoint_every_steps >= 0, "--checkpoint-every-steps", t.checkpoint_every_steps,
           "an integer >= 0");
   require(o.keep >= 1, "--keep", o.keep, "an integer >= 1");
   require(t.image_scale >= 0 && t.image_scale <= 16, "--image-scale", t.image_scale,
           "an integer in [0, 16] (0 = automatic)");
+  if (t.keep_best && o.checkpoint_dir.empty()) {
+    throw ConfigError("--keep-best: keeps a checkpoint, and --checkpoint-dir is not set");
+  }
   if (o.plot && t.metrics_path.empty()) {
     throw ConfigError("--plot: plots the --metrics file, which is not set");
   }
@@ -140,8 +212,12 @@ void validate(TrainOptions& o, const TextOptions& text) {
   check_threads(o.threads);
   check_model(t.model_name);
   const auto& k = t.optimizer.kind;
-  require(k == "sgd" || k == "momentum" || k == "adam", "--optimizer", k,
-          "one of sgd, momentum, adam");
+  require(k == "sgd" || k == "momentum" || k == "adam" || k == "adamw", "--optimizer", k,
+          "one of sgd, momentum, adam, adamw");
+  if (t.optimizer.weight_decay > 0.0f && k != "adamw") {
+    throw ConfigError("--weight-decay: decoupled weight decay needs --optimizer adamw (got " + k +
+                      ")");
+  }
   require(text.lr_scaling == "none" || text.lr_scaling == "linear", "--lr-scaling", text.lr_scaling,
           "none or linear");
   t.linear_lr_scaling = text.lr_scaling == "linear";

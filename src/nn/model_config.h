@@ -45,8 +45,10 @@ inline constexpr const char* kTaskLanguageModel = "language_model";
 // A model's own training recipe (ModelSpec.defaults); 0 means not set.
 struct TrainingDefaults {
   float lr = 0.0f;          // unless --lr is given
-  float adam_beta1 = 0.0f;  // Adam only
+  float adam_beta1 = 0.0f;  // Adam and AdamW only
   int batch_size = 0;       // the global batch, unless --batch-size is given
+  // AdamW: layers whose every parameter decays (optim/weight_decay.h).
+  std::vector<std::string> weight_decay_layers;
 };
 
 // The range of a GAN's images (ModelSpec.image_range); data are read in [0, 1].

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "core/errors.h"
 
@@ -34,6 +35,36 @@ bool same_layout(const TrainState& state, const std::vector<TaskModel>& models) 
     }
   }
   return true;
+}
+
+template <typename T>
+void same_option(const char* option, const T& saved, const T& now, const std::string& why) {
+  if (saved == now) return;
+  std::ostringstream text;
+  text << "it was trained with " << option << " " << saved << ", this run uses " << now << " ("
+       << why << ")";
+  mismatch(text.str());
+}
+
+// The recipe's newer options: a resumed run continues the same schedule, clipping and
+// decay, so a run resumed with other values would silently not be the run it continues.
+void check_recipe_fits(const TrainState& state, const TrainConfig& config) {
+  const std::string exact = "a resumed run continues the same recipe";
+  same_option("--lr-schedule", state.schedule.kind, config.schedule.kind, exact);
+  same_option("--min-lr", state.schedule.min_lr, config.schedule.min_lr, exact);
+  same_option("--warmup-steps", state.schedule.warmup_steps, config.schedule.warmup_steps, exact);
+  if (config.schedule.kind == "step") {
+    same_option("--lr-decay-steps", state.schedule.decay_steps, config.schedule.decay_steps, exact);
+    same_option("--lr-decay-factor", state.schedule.decay_factor, config.schedule.decay_factor,
+                exact);
+  }
+  same_option("--clip-grad-norm", state.clip_grad_norm, config.clip_grad_norm, exact);
+  same_option("--monitor", state.monitor.empty() ? std::string("(default)") : state.monitor,
+              config.monitor.empty() ? std::string("(default)") : config.monitor,
+              "the best score so far is in its terms");
+  same_option("--accumulate", state.accumulate, config.accumulate,
+              "the position in the epoch is counted in micro-batches of batch / accumulate");
+  same_option("--weight-decay", state.optimizer.weight_decay, config.optimizer.weight_decay, exact);
 }
 
 }  // namespace
@@ -73,6 +104,12 @@ TrainState capture_state(const TrainConfig& config, LiveModels live,
   state.lr = config.lr;
   state.linear_lr_scaling = config.linear_lr_scaling;
   state.warmup_epochs = config.warmup_epochs;
+  state.schedule = config.schedule;
+  state.clip_grad_norm = config.clip_grad_norm;
+  state.accumulate = config.accumulate;
+  state.early_stopping = config.early_stopping;
+  state.monitor = config.monitor;
+  state.keep_best = config.keep_best;
   state.epochs = config.epochs;
   state.max_steps = config.max_steps;
   state.model_name = config.model_name;
@@ -99,6 +136,7 @@ void check_state_fits(const TrainState& state, const TrainConfig& config, LiveMo
     mismatch("it was trained with --seed " + std::to_string(state.seed) + ", this run uses " +
              std::to_string(config.seed) + " (the data order depends on it)");
   }
+  check_recipe_fits(state, config);
   const auto saved_models = state.models();
   for (std::size_t m = 0; m < live.models.size(); ++m) {
     const auto& arrays = live.optimizers[m]->state();

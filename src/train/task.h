@@ -29,6 +29,9 @@ struct StepBatch {
   std::uint64_t step_seed = 0;           // derive_seed(seed, global step): same on all ranks
   std::uint64_t rank_seed = 0;           // derive_seed(seed, global step, rank): dropout
   double normalizer = 1.0;               // the global batch size
+  // --accumulate: false for the 2nd..Nth micro-batch of a step, whose gradients add to
+  // the step's (the task zeroes gradients only when true).
+  bool zero_grads = true;
   nn::BatchStatsReducer* batch_stats = nullptr;  // sums over ranks (null: one rank)
 };
 
@@ -84,9 +87,10 @@ class Task {
   virtual bool needs_labels() const { return false; }
   // Length of the per-epoch running sums train_step adds to (reduced over ranks).
   virtual std::size_t num_sums() const = 0;
-  // Zeroes gradients, runs forward/backward (the last backward of each model with
-  // updates.grads_final) and calls updates.update once per model, in an order that is the
-  // same on every rank.
+  // Zeroes gradients (when batch.zero_grads), runs forward/backward (the last backward of
+  // each model with updates.grads_final) and calls updates.update once per model, in an
+  // order that is the same on every rank. With --accumulate N the Trainer calls it N times
+  // per step; only the last call's grads_final and update reduce and step.
   virtual void train_step(const StepBatch& batch, std::span<double> sums,
                           ModelUpdates& updates) = 0;
   // The epoch's figures from the reduced sums, plus validation on `val`. Collective.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "nn/model_config.h"
+#include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 
 namespace dtrain::train {
@@ -17,6 +18,18 @@ struct TrainConfig {
   float lr = 0.001f;
   bool linear_lr_scaling = false;
   double warmup_epochs = 0.0;
+  // --lr-schedule and its options, --warmup-steps (optim/lr_schedule.h).
+  optim::ScheduleConfig schedule;
+  // --clip-grad-norm: the averaged gradient's global norm is scaled down to this (0: off).
+  float clip_grad_norm = 0.0f;
+  // --accumulate N: each optimizer step sums the gradients of N micro-batches of
+  // global_batch / N examples (train/micro_batches.h); 1: one batch per step.
+  int accumulate = 1;
+  // --early-stopping PATIENCE (0: off), --monitor (empty: the task's loss), --keep-best
+  // (train/early_stopping.h).
+  int early_stopping = 0;
+  std::string monitor;
+  bool keep_best = false;
   std::uint64_t seed = 0;
   std::int64_t max_steps = 0;  // 0: no limit
   // Examples per forward pass during evaluation; 0: the global batch, at most 500. Not the
@@ -52,5 +65,10 @@ struct TrainConfig {
   // Ranks compare a fingerprint of this configuration at start-up.
   std::uint64_t fingerprint() const;
 };
+
+// The learning rate schedule of a run of `steps_per_epoch` global steps per epoch: warmup
+// from --warmup-steps or --warmup-epochs, cosine over epochs x steps per epoch (or
+// --max-steps, when that comes first).
+optim::LrSchedule make_lr_schedule(const TrainConfig& config, std::int64_t steps_per_epoch);
 
 }  // namespace dtrain::train

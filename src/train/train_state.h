@@ -8,7 +8,9 @@
 
 #include "nn/model_config.h"
 #include "nn/param_arena.h"
+#include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "train/early_stopping.h"
 
 namespace dtrain::train {
 
@@ -46,6 +48,13 @@ struct TrainState {
   float lr = 0.0f;
   bool linear_lr_scaling = false;
   double warmup_epochs = 0.0;
+  optim::ScheduleConfig schedule;  // --lr-schedule, --min-lr, --warmup-steps, step decay
+  float clip_grad_norm = 0.0f;
+  int early_stopping = 0;  // --early-stopping, --monitor, --keep-best and where they stand
+  std::string monitor;
+  bool keep_best = false;
+  EarlyStoppingState early;
+  int accumulate = 1;  // --accumulate (steps are saved whole: no micro-batch is pending)
   int epochs = 0;
   std::int64_t max_steps = 0;
   std::string model_name;

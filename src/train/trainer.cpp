@@ -9,7 +9,11 @@
 #include "core/errors.h"
 #include "core/hash.h"
 #include "data/batch.h"
+#include "optim/grad_clip.h"
+#include "optim/weight_decay.h"
 #include "train/checkpointing.h"
+#include "train/finite_check.h"
+#include "train/micro_batches.h"
 #include "train/rank0_write.h"
 #include "train/replica_check.h"
 #include "train/stop_signal.h"
@@ -73,18 +77,16 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
       task_(owned_task_ ? *owned_task_ : *task),
       data_(data),
       config_(config),
-      sampler_(data.train.size(), static_cast<std::size_t>(config.global_batch), comm.rank(),
-               comm.size(), config.seed),
+      sampler_(data.train.size(), micro_batch_size(config, comm.size()), comm.rank(), comm.size(),
+               config.seed),
       timeline_(config.timeline_path.empty() ? nullptr : std::make_unique<Timeline>()),
       synchronizer_(reduce_comm_, comm_thread_.get(), sync_options(config, timeline_.get())),
-      schedule_(config.lr, config.linear_lr_scaling, config.global_batch,
-                static_cast<std::int64_t>(config.warmup_epochs *
-                                          static_cast<double>(sampler_.steps_per_epoch()))),
+      schedule_(make_lr_schedule(config, static_cast<std::int64_t>(steps_per_epoch()))),
       metrics_(comm.rank() == 0 ? config.metrics_path : std::string(), false),
-      progress_(config.progress, comm.rank() == 0 && config.log_epochs,
-                RunPlan{config.epochs, static_cast<std::int64_t>(sampler_.steps_per_epoch()),
-                        config.max_steps},
-                config.global_batch),
+      progress_(
+          config.progress, comm.rank() == 0 && config.log_epochs,
+          RunPlan{config.epochs, static_cast<std::int64_t>(steps_per_epoch()), config.max_steps},
+          config.global_batch),
       store_(store),
       updates_(*this),
       epoch_sums_(task_.num_sums(), 0.0) {
@@ -93,11 +95,34 @@ Trainer::Trainer(comm::Communicator& comm, std::unique_ptr<Task> owned, Task* ta
                       "' is a classifier but the data set has no labels");
   }
   const auto& models = task_.models();
+  if (config.accumulate > 1 && models.size() > 1) {
+    throw ConfigError("--accumulate: the " + task_.kind() +
+                      " step updates two networks in turn, each on gradients through the "
+                      "other, and does not accumulate; use a smaller --batch-size instead");
+  }
+  const auto& decay_layers = config.model_spec.defaults.weight_decay_layers;
+  if (config.optimizer.kind == "adamw") {
+    std::vector<const nn::Sequential*> networks;
+    for (const auto& m : models) networks.push_back(m.model);
+    optim::check_layer_names(networks, decay_layers);
+  }
+  grad_norms_.assign(models.size(), 0.0);
+  if (config.early_stopping > 0 || config.keep_best) {
+    early_.emplace(config.early_stopping, config.monitor, task_.kind());
+    if (data.val.size() == 0) {
+      throw ConfigError(
+          std::string(config.early_stopping > 0 ? "--early-stopping" : "--keep-best") +
+          ": judges epochs by the validation set, which is empty (--val-size 0)");
+    }
+  }
   for (const auto& m : models) {
     require_same_on_all_ranks(
         comm_, m.model->arena().layout_fingerprint(),
         m.role == "model" ? std::string("parameter layout") : "parameter layout of the " + m.role);
-    optimizers_.push_back(optim::make_optimizer(config.optimizer, m.model->arena().arena_size()));
+    optimizers_.push_back(optim::make_optimizer(config.optimizer, m.model->arena().arena_size(),
+                                                config.optimizer.kind == "adamw"
+                                                    ? optim::decayed_ranges(*m.model, decay_layers)
+                                                    : std::vector<optim::ParamRange>{}));
     const auto layers = layer_params(*m.model);
     // The gradients live in a communicator array: where ranks share a host, the peers read
     // them in place (hierarchical allreduce without staging copies).
@@ -133,7 +158,15 @@ Trainer::~Trainer() {
 }
 
 const nn::ParamGradsFinal* Trainer::StepUpdates::grads_final(std::size_t i) {
-  return trainer_.synchronizer_.overlapping() ? &hooks.at(i) : nullptr;
+  return last_micro_batch && trainer_.synchronizer_.overlapping() ? &hooks.at(i) : nullptr;
+}
+
+void Trainer::StepUpdates::update(std::size_t i, double local_loss) {
+  if (last_micro_batch) {
+    trainer_.update(i, earlier_loss + local_loss);
+  } else {
+    earlier_loss += local_loss;
+  }
 }
 
 void Trainer::restore(const TrainState& state) {
@@ -143,7 +176,8 @@ void Trainer::restore(const TrainState& state) {
   restore_residuals(state);
   global_step_ = state.global_step;
   last_saved_step_ = state.global_step;
-  const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
+  if (early_) early_->restore(state.early);
+  const auto steps = static_cast<std::int64_t>(steps_per_epoch());
   if (state.step_in_epoch >= steps) {
     start_epoch_ = state.epoch + 1;
     start_step_ = 0;
@@ -212,10 +246,12 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   rank0_then_agree(
       comm_,
       [&] {
-        written = store_->save(capture_state(
+        auto state = capture_state(
             config_, {task_.models(), optimizers_}, std::move(residuals),
             {.epoch = epoch, .step_in_epoch = step_in_epoch, .global_step = global_step_},
-            comm_.size(), std::move(sums), metrics_lines_));
+            comm_.size(), std::move(sums), metrics_lines_);
+        if (early_) state.early = early_->state();
+        written = store_->save(std::move(state));
       },
       "writing a checkpoint at step " + std::to_string(global_step_) + " failed: ",
       "rank 0 failed to write a checkpoint");
@@ -224,59 +260,36 @@ void Trainer::save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult
   if (comm_.rank() == 0 && config_.log_epochs) progress_.message("checkpoint: " + written);
 }
 
-void Trainer::check_finite(std::span<const float> grads, double local_loss,
-                           const std::string& role) {
-  // x*0 is 0 for finite x and NaN for inf/NaN, so one pass of sums checks the whole
-  // (already reduced, hence identical on every rank) gradient array. 16 independent sums:
-  // one sum is a chain of dependent adds the compiler may not reorder (0.9 ms per cnn step
-  // here, measured with perf); lanes vectorize, and any order finds a NaN.
-  constexpr std::size_t kLanes = 16;
-  float lanes[kLanes] = {};
-  const std::size_t n = grads.size(), whole = n - n % kLanes;
-  for (std::size_t i = 0; i < whole; i += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) lanes[l] += grads[i + l] * 0.0f;
-  }
-  for (std::size_t i = whole; i < n; ++i) lanes[0] += grads[i] * 0.0f;
-  float probe = 0.0f;
-  for (float lane : lanes) probe += lane;
-  if (std::isfinite(probe) && std::isfinite(local_loss)) return;
-  // Every rank sees the same reduced gradients, so every rank gets here together.
-  const auto bad = comm_.allgather(std::isfinite(local_loss) ? 0 : 1);
-  std::string ranks;
-  for (std::size_t r = 0; r < bad.size(); ++r) {
-    if (bad[r]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
-  }
-  TrainingError error("non-finite " + std::string(ranks.empty() ? "gradient" : "loss") +
-                      (role == "model" ? std::string() : " of the " + role) + " at step " +
-                      std::to_string(global_step_ + 1) +
-                      (ranks.empty() ? "" : " on rank(s) " + ranks) +
-                      " (try a lower --lr); no checkpoint written for this state");
-  error.mark_collective();
-  throw error;
-}
-
 void Trainer::train_step(std::size_t step_in_epoch) {
   synchronizer_.set_step(global_step_ + 1);
   comm::liveness::ProgressState::instance().set_step(global_step_ + 1);
   TimelineSpan step_span(
       timeline_.get(), Timeline::kMain, "step", "step",
       timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) : std::string());
-  {
-    TimelineSpan span(timeline_.get(), Timeline::kMain, "data", "data");
-    const auto indices = sampler_.local_indices(step_in_epoch);
-    data::gather_images(data_.train, indices, batch_x_.data());
-    if (task_.needs_labels()) data::gather_labels(data_.train, indices, batch_y_.data());
-  }
   const auto step = static_cast<std::uint64_t>(global_step_);
-  const StepBatch batch{
-      .x = batch_x_,
-      .labels = batch_y_,
-      .first_position = sampler_.local_offset(),
-      .step_seed = derive_seed(config_.seed, step, kStepStream),
-      .rank_seed = derive_seed(config_.seed, step, static_cast<std::uint64_t>(comm_.rank())),
-      .normalizer = static_cast<double>(config_.global_batch),
-      .batch_stats = comm_.size() > 1 ? &batch_stats_ : nullptr};
-  task_.train_step(batch, epoch_sums_, updates_);
+  const int n = config_.accumulate;
+  updates_.earlier_loss = 0.0;
+  // --accumulate: micro-batches k = 0..n-1 of the step (micro_batches.h); n = 1: the batch.
+  for (int k = 0; k < n; ++k) {
+    {
+      TimelineSpan span(timeline_.get(), Timeline::kMain, "data", "data");
+      const auto indices = sampler_.local_indices(step_in_epoch * n + k);
+      data::gather_images(data_.train, indices, batch_x_.data());
+      if (task_.needs_labels()) data::gather_labels(data_.train, indices, batch_y_.data());
+    }
+    const StepBatch batch{
+        .x = batch_x_,
+        .labels = batch_y_,
+        .first_position = k * sampler_.global_batch() + sampler_.local_offset(),
+        .step_seed = derive_seed(config_.seed, step, kStepStream),
+        .rank_seed = micro_batch_seed(
+            derive_seed(config_.seed, step, static_cast<std::uint64_t>(comm_.rank())), k),
+        .normalizer = static_cast<double>(config_.global_batch),
+        .zero_grads = k == 0,
+        .batch_stats = comm_.size() > 1 ? &batch_stats_ : nullptr};
+    updates_.last_micro_batch = k == n - 1;
+    task_.train_step(batch, epoch_sums_, updates_);
+  }
   ++global_step_;
 }
 
@@ -288,7 +301,12 @@ void Trainer::update(std::size_t i, double local_loss) {
       timeline_.get(), Timeline::kMain, "optimizer " + m.role, "optimizer",
       timeline_ ? "\"step\":" + std::to_string(global_step_ + 1) + ",\"model\":" + std::to_string(i)
                 : std::string());
-  check_finite(arena.grads(), local_loss, m.role);
+  check_finite(comm_, arena.grads(), local_loss, m.role, global_step_ + 1);
+  if (config_.clip_grad_norm > 0.0f) {
+    // The reduced gradient is the same bits on every rank: so are its norm and scale.
+    grad_norms_[i] = optim::global_norm(arena.grads());
+    optim::clip_to_norm(arena.grads(), grad_norms_[i], config_.clip_grad_norm);
+  }
   optimizers_[i]->step(arena.params(), arena.grads(), schedule_.at(global_step_));
 }
 
@@ -317,6 +335,20 @@ void Trainer::finish_epoch(int epoch, double epoch_seconds, TrainResult& result)
                       {"comm_seconds", s.comm_seconds},
                       {"exposed_comm_seconds", synchronizer_.exposed_seconds()}};
   line.update(report.json);
+  if (config_.clip_grad_norm > 0.0f) {
+    // The last step's norm before clipping, per model ("grad_norm", or "grad_norm_<role>").
+    const auto& models = task_.models();
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      line[models[i].role == "model" ? std::string("grad_norm") : "grad_norm_" + models[i].role] =
+          grad_norms_[i];
+    }
+  }
+  if (early_) {
+    // The figure is the same on every rank (evaluation is reduced), so is the decision.
+    epoch_improved_ =
+        early_->observe(epoch, global_step_, report.json.value(early_->monitor(), 0.0));
+    early_->add_epoch_keys(line);
+  }
   write_metrics(line);
   write_outputs(epoch);
   result.epochs_completed = epoch;
@@ -350,7 +382,7 @@ void Trainer::write_timeline() {
 // An epoch: its steps (checkpoints at the --checkpoint-every-steps cadence; a stop request
 // agreed on between steps), timed from a common start. Returns how it ended.
 Trainer::EpochOutcome Trainer::train_epoch(int epoch, TrainResult& result) {
-  const auto steps = static_cast<std::int64_t>(sampler_.steps_per_epoch());
+  const auto steps = static_cast<std::int64_t>(steps_per_epoch());
   sampler_.start_epoch(epoch);
   std::int64_t step = epoch == start_epoch_ ? start_step_ : 0;
   progress_.start_epoch(epoch, step);
@@ -420,6 +452,7 @@ void Trainer::finish_run(TrainResult& result) {
                       {"steps", result.steps},
                       {"seconds", result.seconds}};
   line.update(result.final_report.json);
+  if (early_) early_->add_final_keys(line, result.stopped_early, config_.keep_best);
   write_metrics(line);
   write_outputs(0);
   write_timeline();
@@ -444,8 +477,18 @@ TrainResult Trainer::run() {
     if (end == EpochEnd::kNothingRan) break;
     finish_epoch(epoch, seconds, result);  // a cut-short epoch reports what ran
     if (end == EpochEnd::kStepLimit) break;
-    if (config_.checkpoint_every_steps == 0 || global_step_ % config_.checkpoint_every_steps == 0) {
+    if (config_.checkpoint_every_steps == 0 || global_step_ % config_.checkpoint_every_steps == 0 ||
+        (config_.keep_best && epoch_improved_)) {
       save_checkpoint(epoch, position_.step_in_epoch, result);
+    }
+    if (early_ && early_->should_stop()) {
+      result.stopped_early = true;
+      if (comm_.rank() == 0 && config_.log_epochs) {
+        progress_.message("early stopping: " + early_->monitor() + " has not improved for " +
+                          std::to_string(config_.early_stopping) + " epoch(s); best epoch " +
+                          std::to_string(early_->state().best_epoch));
+      }
+      break;
     }
     if (agree_on_stop()) return stop_early(result);
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "comm/communicator.h"
@@ -21,6 +22,7 @@
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
 #include "train/checkpointing.h"
+#include "train/early_stopping.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task.h"
@@ -40,6 +42,7 @@ struct TrainResult {
   bool stopped_by_signal = false;  // stopped early at a step boundary (exit 75 when saved)
   bool checkpoint_written_at_stop = false;
   std::string last_checkpoint;  // what the store reported for the newest checkpoint
+  bool stopped_early = false;   // --early-stopping ended the run (exit 0)
 };
 
 class Trainer {
@@ -68,7 +71,10 @@ class Trainer {
   // The optimizer of the task's model i (models() order).
   optim::Optimizer& optimizer(std::size_t i = 0) { return *optimizers_.at(i); }
   std::int64_t global_step() const { return global_step_; }
-  std::size_t steps_per_epoch() const { return sampler_.steps_per_epoch(); }
+  // Optimizer steps (of the global batch) per epoch; the sampler counts micro-batches.
+  std::size_t steps_per_epoch() const {
+    return sampler_.steps_per_epoch() / static_cast<std::size_t>(config_.accumulate);
+  }
   comm::GradientSynchronizer& synchronizer() { return synchronizer_; }
 
  private:
@@ -89,7 +95,6 @@ class Trainer {
   void train_step(std::size_t step_in_epoch);
   // Average model i's gradients over ranks, check them, apply its optimizer.
   void update(std::size_t i, double local_loss);
-  void check_finite(std::span<const float> grads, double local_loss, const std::string& role);
   void restore(const TrainState& state);
   // Collective: every rank calls it at the same step; rank 0 writes.
   void save_checkpoint(int epoch, std::int64_t step_in_epoch, TrainResult& result);
@@ -108,8 +113,12 @@ class Trainer {
    public:
     explicit StepUpdates(Trainer& trainer) : trainer_(trainer) {}
     const nn::ParamGradsFinal* grads_final(std::size_t i) override;
-    void update(std::size_t i, double local_loss) override { trainer_.update(i, local_loss); }
+    // --accumulate: a micro-batch before the last only adds its loss (for the finiteness
+    // check); the last reduces and steps.
+    void update(std::size_t i, double local_loss) override;
     std::vector<nn::ParamGradsFinal> hooks;  // one per model
+    bool last_micro_batch = true;
+    double earlier_loss = 0.0;  // the step's micro-batches before this one
 
    private:
     Trainer& trainer_;
@@ -146,6 +155,9 @@ class Trainer {
   std::unique_ptr<Timeline> timeline_;  // --timeline
   comm::GradientSynchronizer synchronizer_;
   optim::LrSchedule schedule_;
+  std::optional<EarlyStopping> early_;  // --early-stopping or --keep-best
+  bool epoch_improved_ = false;         // the last reported epoch is the best so far
+  std::vector<double> grad_norms_;      // --clip-grad-norm: each model's last pre-clip norm
   MetricsWriter metrics_;
   Progress progress_;
 

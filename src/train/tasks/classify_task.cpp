@@ -23,7 +23,7 @@ class ClassifyTask final : public Task {
   std::size_t num_sums() const override { return 3; }  // loss, correct, examples
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
-    model_.arena().zero_grads();
+    if (b.zero_grads) model_.arena().zero_grads();
     const auto& logits = model_.forward(
         b.x, {.training = true, .noise_seed = b.rank_seed, .batch_stats = b.batch_stats});
     const auto stats = nn::softmax_cross_entropy(logits, b.labels, b.normalizer, &dlogits_);

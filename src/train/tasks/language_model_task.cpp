@@ -31,7 +31,7 @@ class LanguageModelTask final : public Task {
   std::size_t num_sums() const override { return 2; }  // loss sum, positions
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
-    model_.arena().zero_grads();
+    if (b.zero_grads) model_.arena().zero_grads();
     split_inputs_targets(model_, b.x, x_, targets_);
     const double steps = static_cast<double>(model_.input_shape()[0]);
     const auto& logits = model_.forward(

@@ -26,7 +26,7 @@ class ReconstructTask final : public Task {
   std::size_t num_sums() const override { return 2; }  // squared error, examples
 
   void train_step(const StepBatch& b, std::span<double> sums, ModelUpdates& updates) override {
-    model_.arena().zero_grads();
+    if (b.zero_grads) model_.arena().zero_grads();
     const auto& y = model_.forward(
         b.x, {.training = true, .noise_seed = b.rank_seed, .batch_stats = b.batch_stats});
     // The gradient of the mean over global batch x pixels of (y - x)^2 is
