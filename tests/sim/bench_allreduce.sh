@@ -8,6 +8,7 @@ set -euo pipefail
 binary=$1 platforms=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work"  # smpirun leaves smpitmp-* files in the current directory
 algos=auto,ring,rd,rabenseifner,hierarchical,mpi
 run() {  # P K PLATFORM SELECTOR OUT
   bash "$platforms/make-platform.sh" hostfile "$1" "$2" > "$work/hosts"

@@ -11,6 +11,7 @@ smpi_program=$1 in_process=$2 platform=$3 p=$4 k=${5:-1}
 here="$(cd "$(dirname "$0")" && pwd)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work"  # smpirun leaves smpitmp-* files in the current directory
 bash "$here/../../cluster/platforms/make-platform.sh" hostfile "$p" "$k" > "$work/hosts"
 sizes=$(sed 's/.*://' "$work/hosts" | paste -sd, -)
 smpirun -np "$p" -platform "$platform" -hostfile "$work/hosts" \
