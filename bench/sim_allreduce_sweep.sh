@@ -33,8 +33,11 @@ binary=${DTRAIN_SMPI:-$root/build/src/dtrain-smpi}
 mkdir -p "$out"
 : > "$out/results.jsonl"
 printf 'platform\tranks\tselector\talgos\twall_s\tmax_rss_kb\tstatus\n' > "$out/runs.tsv"
-hosts=$(mktemp)
-trap 'rm -f "$hosts" "$hosts.json" "$hosts.time"' EXIT
+out=$(mkdir -p "$out" && cd "$out" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"  # smpirun leaves smpitmp-* files in the current directory
+hosts=$work/hosts
 
 simulate() {  # PLATFORM P K SELECTOR ALGOS
   local platform=$1 p=$2 k=$3 selector=$4 algos=$5 status=ok
