@@ -24,7 +24,8 @@ namespace dtrain::comm {
 // more (hierarchical) would win by free arithmetic. So the helpers below charge their bytes
 // explicitly at rates measured once on the project's machines (bench/sim_compute_rates.cpp,
 // -O3 -march=native, best of 5, 1 MiB operands: add_into 12.9 GB/s of result, memcpy
-// 14.9 GB/s). In the real build they compile to nothing.
+// 14.9 GB/s, on a loaded machine: conservative, see docs/simulation.md "Compute"). In the real
+// build they compile to nothing.
 inline constexpr double kSimAddBytesPerSecond = 12.9e9;
 inline constexpr double kSimCopyBytesPerSecond = 14.9e9;
 
