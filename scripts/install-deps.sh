@@ -20,6 +20,7 @@ packages=(
   libonnx-dev                                 # dtrain export: onnx protobuf classes, checker
   nodejs                                      # the ONNX Runtime check of exported models
   iproute2                                    # emulated network hosts (cluster/emulated-hosts.sh)
+  libsimgrid-dev                              # smpicxx, smpirun: dtrain-smpi, simulated clusters
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

@@ -7,8 +7,36 @@
 
 #include "core/errors.h"
 
+#ifdef DTRAIN_SMPI
+#include <time.h>
+#endif
+
 namespace dtrain::bench {
 namespace {
+
+#ifdef DTRAIN_SMPI
+// The simulated build (docs/simulation.md): times are SMPI's simulated clock, which
+// clock_gettime reads there (smpicxx makes it a macro for smpi_clock_gettime); std::chrono's
+// steady clock is compiled into libstdc++, which smpicxx did not compile, and reads the real one.
+struct Clock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<Clock>;
+  static constexpr bool is_steady = true;
+  static time_point now() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+  }
+};
+// Simulated time has no start-up noise to wait out: the first round of warm-up calls (which
+// sizes the scratch) is enough.
+constexpr auto kWarmUp = std::chrono::seconds(0);
+#else
+using Clock = std::chrono::steady_clock;
+constexpr auto kWarmUp = std::chrono::seconds(1);
+#endif
 
 // Input pattern: (rank+1) * (i mod 13). Small integers, so every partial sum is exact in
 // float whatever the order of addition, and a segment landing in the wrong place (or an
@@ -88,7 +116,7 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
   // Start-up: for a while after launch (mpirun and its helper threads still busy) the first
   // collectives ran ~10-30 ms each on a shared 2-core machine; warm up for at least one
   // second (rank 0's clock, agreed by all) so that the first size is measured like the rest.
-  const auto warm_up_start = std::chrono::steady_clock::now();
+  const auto warm_up_start = Clock::now();
   for (bool done = false; !done;) {
     for (int round = 0; round < 10; ++round) {
       for (const std::string& algo : options.algos) {
@@ -96,7 +124,7 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
         allreduce(data, algo);
       }
     }
-    const bool elapsed = std::chrono::steady_clock::now() - warm_up_start > std::chrono::seconds(1);
+    const bool elapsed = Clock::now() - warm_up_start > kWarmUp;
     done = comm.allreduce_max(rank == 0 && elapsed ? 1 : 0) == 1;
   }
   for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= 2) {
@@ -119,9 +147,9 @@ std::vector<AllreduceBenchResult> run_allreduce_bench(
       for (std::size_t a = 0; a < algos; ++a) {
         fill_input(data, rank);
         comm.barrier();
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = Clock::now();
         allreduce(data, options.algos[a]);
-        const auto stop = std::chrono::steady_clock::now();
+        const auto stop = Clock::now();
         times[a * slots + static_cast<std::size_t>(rank) * iters + it] =
             std::chrono::duration<double, std::micro>(stop - start).count();
         wrong[a] += count_wrong(data, ranks);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "comm/mpi/mpi_runtime.h"
 #include "core/errors.h"
+#include "tensor/blas.h"
 
 namespace dtrain::cli {
 
@@ -67,6 +68,7 @@ int run_app(int argc, char** argv) {
         &argc, &argv, comm_thread ? comm::ThreadLevel::kSerialized : comm::ThreadLevel::kFunneled);
     switch (line.command) {
       case Command::kBenchAllreduce:
+        tensor::set_blas_threads(1);  // --fit's gamma and nothing else: no BLAS threads
         return run_bench_allreduce(std::get<BenchAllreduceOptions>(options));
       case Command::kEval:
         return run_eval(std::get<EvalOptions>(options));

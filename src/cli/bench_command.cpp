@@ -3,10 +3,10 @@
 #include <fstream>
 #include <string>
 
-#include "cli/commands.h"
 #include "bench/allreduce_model.h"
+#include "cli/bench_allreduce_command.h"
+#include "cli/command_guard.h"
 #include "comm/mpi/mpi_communicator.h"
-#include "tensor/blas.h"
 
 namespace dtrain::cli {
 
@@ -52,7 +52,6 @@ void print_fits(const std::vector<bench::CostFit>& fits) {
 }  // namespace
 
 int run_bench_allreduce(const BenchAllreduceOptions& o) {
-  tensor::set_blas_threads(1);
   comm::MpiCommunicator comm("auto", comm::MpiCommunicator::kChunkByTopology, o.allreduce_table);
   std::vector<bench::AllreduceBenchResult> results;
   double gamma = 0.0;

@@ -6,8 +6,10 @@
 
 #include "ckpt/checkpoint_codec.h"
 #include "ckpt/checkpoint_files.h"
+#include "cli/bench_allreduce_command.h"
 #include "cli/bench_allreduce_options.h"
 #include "cli/bench_step_options.h"
+#include "cli/command_guard.h"
 #include "cli/eval_options.h"
 #include "cli/explain_options.h"
 #include "cli/export_options.h"
@@ -36,7 +38,6 @@ data::DataSplits load_language_model_data(const data::DataOptions& options, nn::
 void check_data_fits(const train::Task& task, const data::DataSplits& data,
                      const std::string& model_name, const std::string& data_path);
 int run_train(const TrainOptions& options);
-int run_bench_allreduce(const BenchAllreduceOptions& options);
 int run_bench_step(const BenchStepOptions& options);  // needs no MPI
 int run_eval(const EvalOptions& options);
 int run_inspect(const InspectOptions& options);  // needs no MPI
@@ -58,41 +59,5 @@ struct LoadedModel {
   const nn::ModelConfig& network_config() const;
 };
 LoadedModel load_checkpoint_model(const std::string& checkpoint);
-
-// Runs `setup` on every rank, then agrees on the outcome: if any rank failed, the lowest
-// failing rank prints its message and every rank throws the same exit code (via
-// AgreedFailure), so a setup error never leaves other ranks waiting in a collective.
-struct AgreedFailure {
-  int exit_code;
-};
-template <typename F>
-void agree_on_setup(comm::Communicator& comm, F&& setup);
-void report_setup_outcome(comm::Communicator& comm, int local_code, const std::string& message);
-
-template <typename F>
-void agree_on_setup(comm::Communicator& comm, F&& setup) {
-  const Failure failure = capture_failure(std::forward<F>(setup));
-  report_setup_outcome(comm, failure.exit_code, failure.message);
-}
-
-// Runs the main phase of a command. An error every rank raises together (Error marked
-// collective) is printed once and ends every rank cleanly with its exit code; any other
-// error on one rank is printed as "rank R: message" and aborts the whole job, since other
-// ranks may be waiting for this one in a collective.
-template <typename F>
-void run_guarded(comm::Communicator& comm, F&& body);
-[[noreturn]] void fail_job(comm::Communicator& comm, int code, const std::string& message,
-                           bool collective);
-
-template <typename F>
-void run_guarded(comm::Communicator& comm, F&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    fail_job(comm, e.exit_code(), e.what(), e.collective());
-  } catch (const std::exception& e) {
-    fail_job(comm, kExitRuntime, std::string("internal error: ") + e.what(), false);
-  }
-}
 
 }  // namespace dtrain::cli

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ckpt/model_spec.h"
+#include "cli/option_parts.h"
 #include "core/errors.h"
 
 namespace dtrain::cli {
@@ -51,6 +52,20 @@ nn::ModelConfig load_model_config(const std::string& name_or_path) {
   text << in.rdbuf();
   if (!in) throw ModelError(name_or_path + ": cannot read the model spec file");
   return parse_model_spec(text.str(), name_or_path);
+}
+
+// Declared in cli/option_parts.h; defined here, beside the registry they read, so that
+// option_parts.cpp needs no model (the simulated build, sim/, compiles it alone).
+std::string model_names() {
+  std::string names;
+  for (const auto& n : builtin_model_names()) names += (names.empty() ? "" : ", ") + n;
+  return names;
+}
+
+void check_model(const std::string& name) {
+  std::error_code ec;
+  require(is_builtin_model(name) || std::filesystem::is_regular_file(name, ec), "--model", name,
+          "a built-in model (" + model_names() + ") or a ModelSpec file");
 }
 
 }  // namespace dtrain::cli

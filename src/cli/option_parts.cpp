@@ -1,10 +1,7 @@
 #include "cli/option_parts.h"
 
-#include <filesystem>
 #include <fstream>
 #include <map>
-
-#include "cli/model_registry.h"
 
 namespace dtrain::cli {
 
@@ -55,18 +52,6 @@ po::options_description data_format_options(data::DataOptions& d) {
        "HDF5: train x, train y, test x, test y dataset names (y and test optional)");
   // clang-format on
   return desc;
-}
-
-std::string model_names() {
-  std::string names;
-  for (const auto& n : builtin_model_names()) names += (names.empty() ? "" : ", ") + n;
-  return names;
-}
-
-void check_model(const std::string& name) {
-  std::error_code ec;
-  require(is_builtin_model(name) || std::filesystem::is_regular_file(name, ec), "--model", name,
-          "a built-in model (" + model_names() + ") or a ModelSpec file");
 }
 
 void check_threads(long long threads) {

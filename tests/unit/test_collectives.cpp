@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -379,6 +380,42 @@ TEST(HostBarrier, NobodyPassesBeforeEveryoneArrived) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(early.load(), 0);
+}
+
+// The simulated build's barrier (HostGroup::blocking_barrier, an MPI_Barrier under SMPI):
+// each rank publishes its flag and blocks in the given barrier instead of spinning; the flags
+// still say how far every rank has come, and nobody passes early.
+TEST(HostBarrier, BlockingBarrierIsUsedInsteadOfSpinning) {
+  const int ranks = 3;
+  const std::size_t rounds = 10;
+  SharedMemory memory(HostBarrier::shared_bytes(ranks));
+  std::barrier<> transport_barrier(ranks);
+  std::atomic<int> blocking_calls{0};
+  std::vector<std::atomic<int>> arrived(rounds);
+  std::atomic<int> early{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r) {
+    threads.emplace_back([&, r] {
+      HostBarrier barrier(memory.span(), r, ranks, {}, [&] {
+        blocking_calls.fetch_add(1);
+        transport_barrier.arrive_and_wait();
+      });
+      for (std::size_t round = 0; round < rounds; ++round) {
+        if (r == static_cast<int>(round) % ranks) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a late rank
+        }
+        arrived[round].fetch_add(1);
+        barrier.arrive_and_wait();
+        if (arrived[round].load() != ranks) early.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(early.load(), 0);
+  EXPECT_EQ(blocking_calls.load(), ranks * static_cast<int>(rounds));
+  for (int r = 0; r < ranks; ++r) {  // every flag holds the last barrier's number
+    EXPECT_EQ(*reinterpret_cast<std::uint64_t*>(memory.data + HostBarrier::kLineBytes * r), rounds);
+  }
 }
 
 }  // namespace

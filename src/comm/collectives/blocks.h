@@ -4,12 +4,50 @@
 // chunked (pipelined) point-to-point exchanges over a PeerTransport.
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <span>
 #include <vector>
 
 #include "comm/peer_transport.h"
 
+#ifdef DTRAIN_SMPI
+// SimGrid's (smpi/smpi.h): adds that many seconds to the calling rank's simulated clock.
+// Declared here rather than included, so that comm/mpi stays the only includer of <mpi.h>.
+extern "C" void smpi_execute_benched(double duration);
+#endif
+
 namespace dtrain::comm {
+
+// What the algorithms' arithmetic costs in simulated time (docs/simulation.md, "Compute").
+// The simulated build runs SMPI with smpi/simulate-computation:no (deterministic simulated
+// times), where additions and copies would cost nothing and an algorithm that adds or copies
+// more (hierarchical) would win by free arithmetic. So the helpers below charge their bytes
+// explicitly at rates measured once on the project's machines (bench/sim_compute_rates.cpp,
+// -O3 -march=native, best of 5, 1 MiB operands: add_into 12.9 GB/s of result, memcpy
+// 14.9 GB/s, on a loaded machine: conservative, see docs/simulation.md "Compute"). In the real
+// build they compile to nothing.
+inline constexpr double kSimAddBytesPerSecond = 12.9e9;
+inline constexpr double kSimCopyBytesPerSecond = 14.9e9;
+
+inline void charge_add([[maybe_unused]] std::size_t floats) {
+#ifdef DTRAIN_SMPI
+  if (floats > 0)
+    smpi_execute_benched(static_cast<double>(floats * sizeof(float)) / kSimAddBytesPerSecond);
+#endif
+}
+
+inline void charge_copy([[maybe_unused]] std::size_t floats) {
+#ifdef DTRAIN_SMPI
+  if (floats > 0)
+    smpi_execute_benched(static_cast<double>(floats * sizeof(float)) / kSimCopyBytesPerSecond);
+#endif
+}
+
+// dst[0..n) = src[0..n): memcpy, charged as a copy in the simulated build.
+inline void copy_floats(float* dst, const float* src, std::size_t n) {
+  std::memcpy(dst, src, n * sizeof(float));
+  charge_copy(n);
+}
 
 struct Block {
   std::size_t offset = 0;
@@ -82,6 +120,7 @@ void on_each_chunk(PeerTransport& t, std::size_t length, std::size_t chunk, Fn&&
 // always round the same way whichever algorithm (and whichever rank) adds them.
 inline void add_into(float* dst, const float* a, const float* b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+  charge_add(n);
 }
 
 // first[i] = second[i] = a[i] + b[i] (second may alias a). The same addition as add_into.
@@ -92,6 +131,8 @@ inline void add_into_both(float* first, float* second, const float* a, const flo
     first[i] = sum;
     second[i] = sum;
   }
+  charge_add(n);  // an addition and a second store: charged as an add and a copy
+  charge_copy(n);
 }
 
 // MPICH's fold for a P that is not a power of two (recursive_doubling.cpp draws it): of the

@@ -1,7 +1,6 @@
 #include "comm/collectives/hierarchical.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -79,7 +78,7 @@ HierarchicalAllreduce::HierarchicalAllreduce(HostGroup group, std::size_t piece_
       piece_floats_(piece_floats),
       barrier_(group.shared.first(
                    std::min(group.shared.size(), HostBarrier::shared_bytes(group.local_size))),
-               group.local_rank, group.local_size, group.progress),
+               group.local_rank, group.local_size, group.progress, group.blocking_barrier),
       call_lines_(group.shared.data() + HostBarrier::shared_bytes(group.local_size)),
       slots_(call_lines_ + kAlign * static_cast<std::size_t>(group.local_size)) {
   if (piece_floats_ == 0) {
@@ -164,20 +163,20 @@ void HierarchicalAllreduce::piece_small(std::span<float> piece, int parity) {
   const int l = group_.local_rank;
   const int size = group_.local_size;
   const std::size_t n = piece.size();
-  std::memcpy(slot(l, parity), piece.data(), n * sizeof(float));
+  copy_floats(slot(l, parity), piece.data(), n);
   barrier_.arrive_and_wait();
   const bool one_host = group_.hosts == 1;
   if (one_host || l == 0) {
-    std::memcpy(piece.data(), slot(0, parity), n * sizeof(float));
+    copy_floats(piece.data(), slot(0, parity), n);
     for (int k = 1; k < size; ++k) add_into(piece.data(), piece.data(), slot(k, parity), n);
   }
   if (one_host) return;
   if (l == 0) {
     between_hosts(piece);
-    std::memcpy(result(parity), piece.data(), n * sizeof(float));
+    copy_floats(result(parity), piece.data(), n);
   }
   barrier_.arrive_and_wait();
-  if (l != 0) std::memcpy(piece.data(), result(parity), n * sizeof(float));
+  if (l != 0) copy_floats(piece.data(), result(parity), n);
 }
 
 void HierarchicalAllreduce::piece_large(std::span<float> piece, int parity) {
@@ -187,9 +186,9 @@ void HierarchicalAllreduce::piece_large(std::span<float> piece, int parity) {
   const Block mine = even_block(n, size, l);
   float* my_slot = slot(l, parity);
   // 1. Copy in everything but my own slice: before it, after it.
-  std::memcpy(my_slot, piece.data(), mine.offset * sizeof(float));
-  std::memcpy(my_slot + mine.offset + mine.length, piece.data() + mine.offset + mine.length,
-              (n - mine.offset - mine.length) * sizeof(float));
+  copy_floats(my_slot, piece.data(), mine.offset);
+  copy_floats(my_slot + mine.offset + mine.length, piece.data() + mine.offset + mine.length,
+              n - mine.offset - mine.length);
   barrier_.arrive_and_wait();
   // 2. Sum my slice in local-rank order; mine comes from my private array.
   float* out = piece.data() + mine.offset;
@@ -216,17 +215,16 @@ void HierarchicalAllreduce::piece_large(std::span<float> piece, int parity) {
     for (int k = 0; k < size; ++k) {
       if (k == l) continue;
       const Block theirs = even_block(n, size, k);
-      std::memcpy(piece.data() + theirs.offset, slot(k, parity) + theirs.offset,
-                  theirs.length * sizeof(float));
+      copy_floats(piece.data() + theirs.offset, slot(k, parity) + theirs.offset, theirs.length);
     }
   }
   if (one_host) return;
   if (l == 0) {
     between_hosts(piece);
-    std::memcpy(result(parity), piece.data(), n * sizeof(float));
+    copy_floats(result(parity), piece.data(), n);
   }
   barrier_.arrive_and_wait();
-  if (l != 0) std::memcpy(piece.data(), result(parity), n * sizeof(float));
+  if (l != 0) copy_floats(piece.data(), result(parity), n);
 }
 
 }  // namespace dtrain::comm

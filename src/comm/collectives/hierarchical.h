@@ -4,6 +4,7 @@
 // is broadcast inside each host through shared memory. See hierarchical.cpp.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -30,6 +31,11 @@ struct HostGroup {
   // Called while waiting for the other ranks of the host (see HostBarrier): lets MPI
   // deliver messages queued by earlier calls. Empty when there is nothing to progress.
   std::function<void()> progress;
+  // When set, the host barrier publishes its flag and then calls this instead of spinning:
+  // a barrier that blocks in the transport (MPI_Barrier on the host's ranks). Only the
+  // simulated build (DTRAIN_SMPI) sets it, where a spinning rank would starve its peers;
+  // see HostBarrier. Empty everywhere else.
+  std::function<void()> blocking_barrier;
   // Pipelining chunk of the leaders' ring between hosts.
   std::size_t leader_chunk_floats = RingAllreduce::kNetChunkFloats;
 };

@@ -1,5 +1,4 @@
 #include <atomic>
-#include <cstring>
 #include <string>
 
 #include "comm/collectives/hierarchical.h"
@@ -55,6 +54,8 @@ void sum_into_both(float* a, float* b, std::size_t n) {
     a[i] = sum;
     b[i] = sum;
   }
+  charge_add(n);  // as add_into_both (blocks.h)
+  charge_copy(n);
 }
 
 }  // namespace
@@ -107,8 +108,7 @@ void HierarchicalAllreduce::in_place(std::size_t array, std::size_t offset, std:
   if (l == 0) between_hosts({leader, length});
   barrier_.arrive_and_wait();
   if (l != 0) {
-    std::memcpy(host_array.bases[static_cast<std::size_t>(l)] + offset, leader,
-                length * sizeof(float));
+    copy_floats(host_array.bases[static_cast<std::size_t>(l)] + offset, leader, length);
   }
   barrier_.arrive_and_wait();
 }
@@ -125,7 +125,7 @@ void HierarchicalAllreduce::sum_slice_in_place(const HostArray& array, std::size
     add_into(acc, at(0) + done, at(1) + done, n);
     for (int k = 2; k < size; ++k) add_into(acc, acc, at(k) + done, n);
     for (int k = 0; k < (every_array ? size : 1); ++k) {
-      std::memcpy(at(k) + done, acc, n * sizeof(float));
+      copy_floats(at(k) + done, acc, n);
     }
   }
 }

@@ -13,8 +13,12 @@
 namespace dtrain::comm {
 
 HostBarrier::HostBarrier(std::span<std::byte> flags, int rank, int ranks,
-                         std::function<void()> progress)
-    : flags_(flags.data()), progress_(std::move(progress)), rank_(rank), ranks_(ranks) {
+                         std::function<void()> progress, std::function<void()> blocking)
+    : flags_(flags.data()),
+      progress_(std::move(progress)),
+      blocking_(std::move(blocking)),
+      rank_(rank),
+      ranks_(ranks) {
   if (ranks < 1 || rank < 0 || rank >= ranks || flags.size() < shared_bytes(ranks) ||
       reinterpret_cast<std::uintptr_t>(flags.data()) % kLineBytes != 0) {
     throw CommError("host barrier: rank " + std::to_string(rank) + " of " + std::to_string(ranks) +
@@ -32,6 +36,10 @@ void HostBarrier::arrive_and_wait() {
   // Release: everything this rank wrote to shared memory before the barrier is visible to
   // a rank that acquires the flag.
   std::atomic_ref<std::uint64_t>(*flag(rank_)).store(epoch_, std::memory_order_release);
+  if (blocking_) {
+    blocking_();  // every rank of the host has published epoch_ once it returns
+    return;
+  }
   for (int k = 0; k < ranks_; ++k) {
     if (k == rank_) continue;
     std::atomic_ref<std::uint64_t> peer(*flag(k));

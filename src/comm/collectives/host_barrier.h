@@ -13,6 +13,12 @@
 // While it waits it calls `progress` now and then: with MPI a rank must keep entering the
 // library, or eager messages it has "sent" but that are still queued inside Open MPI
 // (a full shared-memory FIFO) never leave, and a peer waiting for them waits forever.
+//
+// With `blocking` given, a rank publishes its flag and then calls blocking() (a barrier of
+// the transport that blocks, e.g. MPI_Barrier over the host's ranks) instead of spinning.
+// The simulated build (SMPI, docs/simulation.md) needs it: its ranks are contexts of one OS
+// thread, so a spinning rank never lets the others run, and the real clock the phases read
+// is not the simulated one.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -31,7 +37,8 @@ class HostBarrier {
 
   // flags: shared_bytes(ranks) bytes, 64-byte aligned, zeroed before any rank enters;
   // the same memory on every rank of the host.
-  HostBarrier(std::span<std::byte> flags, int rank, int ranks, std::function<void()> progress = {});
+  HostBarrier(std::span<std::byte> flags, int rank, int ranks, std::function<void()> progress = {},
+              std::function<void()> blocking = {});
 
   void arrive_and_wait();
 
@@ -40,6 +47,7 @@ class HostBarrier {
 
   std::byte* flags_;
   std::function<void()> progress_;
+  std::function<void()> blocking_;
   int rank_;
   int ranks_;
   std::uint64_t epoch_ = 0;

@@ -71,7 +71,7 @@ void RecursiveDoublingAllreduce::allreduce_sum(std::span<float> data) {
       t.wait_all();
       std::swap(current, other);
     }
-    if (current.data() != data.data()) std::copy(current.begin(), current.end(), data.begin());
+    if (current.data() != data.data()) copy_floats(data.data(), current.data(), data.size());
   }
 
   unfold(t, data, chunk_floats_);

@@ -1,6 +1,9 @@
 #include "comm/mpi/mpi_communicator.h"
 
 #include <unistd.h>
+#ifdef DTRAIN_SMPI
+#include <sys/syscall.h>
+#endif
 
 #include <algorithm>
 #include <climits>
@@ -164,6 +167,14 @@ void MpiCommunicator::set_up_host() {
     int flag = 0;
     MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, world, &flag, MPI_STATUS_IGNORE);
   };
+#ifdef DTRAIN_SMPI
+  // Under SMPI the ranks of a simulated host are contexts of one OS thread: a rank spinning
+  // on the shared flags would never let its peers run, and the real clock it reads is not
+  // the simulated one. The host barrier blocks in MPI_Barrier on the host's communicator
+  // instead, so its simulated cost is a loopback barrier (docs/simulation.md).
+  MPI_Comm host = impl_->host;
+  group.blocking_barrier = [host] { check_mpi(MPI_Barrier(host), "MPI_Barrier (host barrier)"); };
+#endif
   if (local_rank == 0 && hosts_ > 1) {
     impl_->leader_transport = std::make_unique<MpiTransport>(impl_->leaders);
     group.leaders = impl_->leader_transport.get();
@@ -199,7 +210,14 @@ std::span<float> MpiCommunicator::allocate_array(std::size_t floats) {
   own = SharedSegment::create(bytes);
   std::string error = own.ok() ? "" : own.error();
   if (everywhere(own.ok())) {
+#ifdef DTRAIN_SMPI
+    // Under SMPI every rank is a context of this one process, and getpid() (a macro that
+    // smpicxx injects) returns the rank's simulated pid (1, 2, ...): the peers open the
+    // descriptor through the real pid's /proc/PID/fd, which is this process's.
+    long long mine[2] = {static_cast<long long>(::syscall(SYS_getpid)), own.fd()};
+#else
     long long mine[2] = {static_cast<long long>(getpid()), own.fd()};
+#endif
     std::vector<long long> all(2 * static_cast<std::size_t>(local_size));
     check_mpi(MPI_Allgather(mine, 2, MPI_LONG_LONG, all.data(), 2, MPI_LONG_LONG, impl_->host),
               "MPI_Allgather (shared array)");
