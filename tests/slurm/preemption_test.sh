@@ -20,7 +20,8 @@ source "$(dirname "$0")/lib.sh"
 work="${1:?usage: $0 WORK_DIR}"
 : "${DTRAIN:?DTRAIN (the dtrain binary) must be set}"
 need_cluster
-"$DTRAIN" train --help | grep -q -- --checkpoint-dir || fail "$DTRAIN has no --checkpoint-dir option"
+help_text="$("$DTRAIN" train --help)"  # whole: `| grep -q` can end in SIGPIPE under pipefail
+grep -q -- --checkpoint-dir <<< "$help_text" || fail "$DTRAIN has no --checkpoint-dir option"
 rm -rf "$work" && mkdir -p "$work"
 
 opts=(--data synthetic --model cnn --epochs "${PREEMPT_EPOCHS:-45}" --seed 7 --keep 2)
